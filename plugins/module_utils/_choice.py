@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From facts and a policy to a driver, with reasons, warnings and errors. Pure, no I/O.
+
+``choose(facts, policy)`` is what the ``choose_driver`` filter returns and what the role applies.
+"""
+
+from __future__ import annotations
+
+from ._drivers import (
+    GRAPHDRIVERS, SNAPSHOTTERS, GRAPHDRIVER_OF, DEPRECATED, NEWEST_KNOWN, OLDEST_SUPPORTED,
+    band_for, band_label, driver_check, dockerd_pick, host_view, image_store_decision,
+)
+from ._storage_opts import validate_storage_opts
+from ._version import parse_version
+
+# The seeds' scenarios: policy -> (preferred driver, why the seeds pick it).
+SCENARIOS = {
+    "general": ("overlay2", "general / CI: overlay2 on ext4 or xfs (ftype=1) gives the fastest builds and starts"),
+    "enterprise": ("zfs", "enterprise, integrity first: zfs with checksum=sha256, compression=lz4, atime=off "
+                          "and scheduled snapshots"),
+    "large_images": ("btrfs", "large images, disk saving: btrfs block-level copy-on-write with zstd compression"),
+}
+POLICIES = ("auto",) + tuple(SCENARIOS) + GRAPHDRIVERS + tuple(s for s in SNAPSHOTTERS if s not in GRAPHDRIVERS)
+
+# Drivers whose filesystem the role can create under data-root: driver -> facts' available key.
+PREPARABLE = {"btrfs": "btrfs", "zfs": "zfs"}
+
+
+class PolicyError(ValueError):
+    """The policy names nothing this collection knows."""
+
+
+def anti_patterns(driver, host, opts, store="graphdriver"):
+    """The seeds' anti-patterns for a driver on a host -> (warnings, errors)."""
+    warnings, errors = [], []
+    if store == "containerd":
+        graph = GRAPHDRIVER_OF.get(driver, driver)
+        if graph in ("btrfs", "zfs"):
+            warnings.append("the containerd %s snapshotter needs /var/lib/containerd/io.containerd.snapshotter.v1.%s "
+                            "on a %s filesystem; containerd's data is not under Docker's data-root" % (graph, graph, graph))
+        return warnings, errors
+    if driver == "overlay2" and host.fstype == "btrfs":
+        warnings.append("overlay2 on a btrfs backing filesystem is an anti-pattern (seeds): use the btrfs driver, "
+                        "or put data-root on ext4 or xfs (ftype=1)")
+    if driver == "overlay2" and host.fstype == "zfs":
+        warnings.append("overlay2 on ZFS has open bugs (moby#46640, #47419, #51546): prefer the zfs driver")
+    if driver == "devicemapper":
+        if not any(str(o).lower().startswith("dm.thinpooldev=") for o in opts or ()):
+            errors.append("devicemapper without dm.thinpooldev is loop-lvm, which was never for production (seeds): "
+                          "use overlay2, btrfs or zfs")
+        else:
+            warnings.append(DEPRECATED["devicemapper"])
+    elif driver in DEPRECATED:
+        warnings.append(DEPRECATED[driver])
+    if driver == "vfs":
+        warnings.append("vfs has no copy-on-write: every layer and container is a full copy (testing only)")
+    if driver == "fuse-overlayfs" and host.kernel is not None and host.kernel >= (5, 11, 0):
+        warnings.append("fuse-overlayfs is unnecessary on kernel >= 5.11: overlay2 works rootless there")
+    return warnings, errors
+
+
+def _docker_version(facts, docker_version, warnings):
+    version = docker_version or ((facts.get("docker") or {}).get("version"))
+    parsed = parse_version(version)
+    if parsed is None:
+        warnings.append("the Docker version is unknown (Docker not installed?): Docker %d's rules are assumed"
+                        % NEWEST_KNOWN[0])
+    elif parsed[:2] < OLDEST_SUPPORTED:
+        warnings.append("Docker %s is older than 20.10, which this collection supports; 20.10's rules are assumed"
+                        % version)
+    elif parsed[0] > NEWEST_KNOWN[0]:
+        warnings.append("Docker %s is newer than the rules known here (%d); Docker %d's rules are assumed"
+                        % (version, NEWEST_KNOWN[0], NEWEST_KNOWN[0]))
+    return version, band_for(version)
+
+
+def _fallbacks(host, band, preferred):
+    """Candidates after ``preferred``: the backing filesystem's own driver, then dockerd's priority list."""
+    order = []
+    if host.fstype in ("btrfs", "zfs"):
+        order.append(host.fstype)
+    order.extend(d for d in band.priority if d not in DEPRECATED and d != "vfs")
+    order.append("vfs")
+    return [d for i, d in enumerate(order) if d != preferred and d not in order[:i]]
+
+
+def _pick_scenario(policy, host, band, facts, prepare_storage, reasons):
+    preferred, why = SCENARIOS[policy]
+    ok, check = driver_check(preferred, host, band)
+    if ok:
+        reasons.append("policy %s: %s; %s" % (policy, why, check))
+        return preferred, None
+    available = (facts.get("available") or {})
+    fs = PREPARABLE.get(preferred)
+    if prepare_storage and fs and available.get(fs):
+        reasons.append("policy %s: %s; data-root is on %s now, so the role prepares a %s filesystem under it"
+                       % (policy, why, host.fstype or "an unknown filesystem", fs))
+        return preferred, fs
+    reasons.append("policy %s prefers %s, but this host cannot run it: %s" % (policy, preferred, check))
+    for candidate in _fallbacks(host, band, preferred):
+        ok, check = driver_check(candidate, host, band)
+        warnings, errors = anti_patterns(candidate, host, ())
+        if ok and not errors and not (candidate == "overlay2" and host.fstype == "btrfs"):
+            reasons.append("falls back to %s: %s" % (candidate, check))
+            return candidate, None
+    return None, None
+
+
+def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare_storage=False):
+    """Choose a driver for ``policy`` on the host the ``facts`` describe.
+
+    Raises ``PolicyError`` for a policy that names nothing known. Everything else is reported in
+    ``errors`` (the choice cannot be applied), ``warnings`` and ``reasons``.
+    """
+    if not isinstance(policy, str) or policy not in POLICIES:
+        raise PolicyError("unknown policy or driver %r: use auto, %s, or a driver name (%s)" % (
+            policy, ", ".join(SCENARIOS), ", ".join(GRAPHDRIVERS + ("overlayfs", "native"))))
+    facts = facts or {}
+    reasons, warnings, errors = [], [], []
+    version, band = _docker_version(facts, docker_version, warnings)
+    host = host_view(facts)
+    config = ((facts.get("daemon_json") or {}).get("content")) or {}
+    if not isinstance(config, dict):
+        config = {}
+    base = {"features": config.get("features") or {}, "userns-remap": config.get("userns-remap")}
+    default = dockerd_pick(host, band, base)
+    prepare = None
+
+    if policy == "auto":
+        driver, store = default["driver"], default["image_store"]
+        if driver is None:
+            errors.append(default["reason"])
+        else:
+            reasons.append("policy auto: Docker %s's own choice: %s" % (band_label(band), default["reason"]))
+    else:
+        if policy in SCENARIOS:
+            driver, prepare = _pick_scenario(policy, host, band, facts, prepare_storage, reasons)
+            if driver is None:
+                errors.append("policy %s: no usable driver on this host" % policy)
+        else:
+            driver = policy
+        store = "graphdriver"
+        if driver:
+            store, store_reason = image_store_decision(host, band, dict(base, **{"storage-driver": driver}))
+            if store == "containerd" and band.containerd_store == "absent":
+                errors.append("%s is a containerd snapshotter, but Docker %s has no containerd image store"
+                              % (driver, band_label(band)))
+            if policy not in SCENARIOS:
+                graph = GRAPHDRIVER_OF.get(driver, driver) if store == "containerd" else driver
+                ok, check = driver_check(graph, host, band)
+                if ok:
+                    reasons.append("storage-driver %s requested: %s" % (driver, check))
+                elif prepare_storage and PREPARABLE.get(graph) and (facts.get("available") or {}).get(graph):
+                    prepare = graph
+                    reasons.append("storage-driver %s requested; the role prepares a %s filesystem under data-root"
+                                   % (driver, graph))
+                else:
+                    errors.append("storage-driver %s cannot run on this host: %s" % (driver, check))
+            if store == "containerd" and driver in GRAPHDRIVERS:
+                driver = {v: k for k, v in GRAPHDRIVER_OF.items()}.get(driver, driver)
+            reasons.append("image store: %s (%s)" % (store, store_reason))
+
+    # storage-opts: given, else the ones daemon.json already has when they belong to the same driver.
+    current_driver = config.get("storage-driver")
+    if storage_opts is None:
+        current_opts = config.get("storage-opts") or []
+        if current_driver in (None, driver) or (current_driver is None and policy == "auto"):
+            storage_opts = current_opts
+        else:
+            if current_opts:
+                warnings.append("daemon.json's storage-opts %s belong to %s and are dropped for %s"
+                                % (", ".join(map(str, current_opts)), current_driver, driver))
+            storage_opts = []
+    opts, opt_warnings, opt_errors = [], [], []
+    if driver:
+        opts, opt_warnings, opt_errors = validate_storage_opts(
+            GRAPHDRIVER_OF.get(driver, driver) if store == "containerd" else driver, storage_opts,
+            fstype=prepare or host.fstype, pquota=bool((facts.get("backing_fs") or {}).get("pquota")),
+            override_kernel_check=band.override_kernel_check, image_store=store)
+        ap_warnings, ap_errors = anti_patterns(driver, host if not prepare else host._replace(fstype=prepare),
+                                               opts, store)
+        warnings.extend(ap_warnings)
+        errors.extend(ap_errors)
+    warnings.extend(opt_warnings)
+    errors.extend(opt_errors)
+
+    for conflict in ((facts.get("daemon_json") or {}).get("flag_conflicts") or []):
+        errors.append("%s is set both in daemon.json and as %s in %s line %s: dockerd will not start; remove one"
+                      % (conflict.get("key"), conflict.get("flag"), conflict.get("file"), conflict.get("line")))
+
+    return {
+        "policy": policy,
+        "driver": driver,
+        "image_store": store if driver else None,
+        "storage_opts": opts,
+        "prepare": prepare,
+        "default_driver": default["driver"],
+        "docker_version": version,
+        "rules": band_label(band),
+        "reasons": reasons,
+        "warnings": warnings,
+        "errors": errors,
+    }

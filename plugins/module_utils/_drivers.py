@@ -1,0 +1,282 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dockerd's own storage rules, per Docker release, as tables. Pure: no I/O, no Ansible objects.
+
+Sources: shared/REFERENCE.md (moby's graphdriver selection and per-driver Init checks),
+checked against a real dockerd by tests/integration/test_oracle_dockerd.py.
+
+Three questions are answered here:
+
+* ``band_for(version)``: which row of ``BANDS`` a dockerd version follows;
+* ``driver_check(driver, host, band)``: would dockerd start with ``storage-driver: driver``
+  on this host (the facts' ``compatible``);
+* ``dockerd_pick(host, band, config)``: what dockerd does with a given daemon config
+  (the facts' ``default_driver`` is this with nothing set).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ._version import parse_version
+
+GRAPHDRIVERS = ("overlay2", "btrfs", "zfs", "vfs", "fuse-overlayfs", "devicemapper", "aufs", "overlay")
+
+# containerd snapshotter <-> graphdriver of the same technique (docker info reports the snapshotter).
+SNAPSHOTTER_OF = {"overlay2": "overlayfs", "vfs": "native", "btrfs": "btrfs", "zfs": "zfs",
+                  "fuse-overlayfs": "fuse-overlayfs"}
+GRAPHDRIVER_OF = dict((v, k) for k, v in SNAPSHOTTER_OF.items())
+SNAPSHOTTERS = tuple(GRAPHDRIVER_OF)
+
+Band = namedtuple("Band", "since containerd_store validate override_kernel_check removed priority")
+
+# One row per Docker release band. Read a row as: "dockerd since <since>, with no storage-driver set, takes the
+# first driver of <priority> that holds prior state under data-root, else the first one that initialises".
+# containerd_store: the containerd image store is absent, opt-in (features.containerd-snapshotter) or the default.
+# validate: `dockerd --validate` exists. override_kernel_check: what overlay2.override_kernel_check does.
+#
+#      since     containerd  validate override_kernel  removed (hard error)                  priority (no storage-driver set)
+BANDS = (
+    Band((20, 10), "absent",  False, "no-op",   (),                                   ("btrfs", "zfs", "overlay2", "fuse-overlayfs", "aufs", "overlay",
+                                                                                       "devicemapper", "vfs")),
+    Band((23, 0),  "absent",  True,  "ignored", (),                                   ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "aufs", "overlay",
+                                                                                       "devicemapper", "vfs")),
+    Band((24, 0),  "opt-in",  True,  "unknown", ("aufs", "overlay"),                  ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "devicemapper", "vfs")),
+    Band((25, 0),  "opt-in",  True,  "unknown", ("aufs", "overlay", "devicemapper"),  ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs")),
+    Band((29, 0),  "default", True,  "unknown", ("aufs", "overlay", "devicemapper"),  ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs")),
+)  # fmt: skip
+
+OLDEST_SUPPORTED = BANDS[0].since
+NEWEST_KNOWN = BANDS[-1].since
+
+DEPRECATED = {
+    "devicemapper": "devicemapper is deprecated since Docker 18.09 and removed in 25",
+    "aufs": "aufs is deprecated and removed in Docker 24 (and no longer in Debian kernels)",
+    "overlay": "the legacy overlay driver is deprecated and removed in Docker 24: use overlay2",
+}
+
+# Filesystems that cannot hold an overlayfs upper directory.
+OVERLAY_BAD_BACKING = ("overlay", "aufs", "ecryptfs", "nfs", "nfs4", "cifs", "smb3")
+
+Host = namedtuple("Host", "fstype d_type kernel overlay zfs_tools zfs_device zfs_version fuse_overlayfs "
+                          "aufs devicemapper prior")
+
+
+def host_view(facts):
+    """Build the ``Host`` the rules read from an ``ansible_facts.docker_storage`` dict."""
+    facts = facts or {}
+    backing = facts.get("backing_fs") or {}
+    available = facts.get("available") or {}
+    kernel = facts.get("kernel") or {}
+    return Host(
+        fstype=backing.get("fstype"),
+        d_type=backing.get("d_type"),
+        kernel=parse_version(kernel.get("version") or kernel.get("release")),
+        overlay=bool(available.get("overlay")),
+        zfs_tools=bool(available.get("zfs")),
+        zfs_device=bool(available.get("zfs_device", available.get("zfs"))),
+        zfs_version=parse_version(available.get("zfs_version")),
+        fuse_overlayfs=bool(available.get("fuse_overlayfs")),
+        aufs=bool(available.get("aufs")),
+        devicemapper=bool(available.get("devicemapper")),
+        prior=tuple(facts.get("prior_drivers") or ()),
+    )
+
+
+def band_for(version):
+    """The ``Band`` a Docker version follows (versions older than 20.10 follow 20.10's row)."""
+    parsed = parse_version(version)
+    if parsed is None:
+        return BANDS[-1]
+    chosen = BANDS[0]
+    for band in BANDS:
+        if parsed[:2] >= band.since:
+            chosen = band
+    return chosen
+
+
+def band_label(band):
+    return "%d.%d" % band.since if band.since == (20, 10) else "%d" % band.since[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-driver prerequisites: (ok, reason). Each mirrors the driver's Init in dockerd.
+# ---------------------------------------------------------------------------------------------
+
+def _overlay_family(driver, host):
+    fs = host.fstype or "unknown"
+    if not host.overlay:
+        return False, "the kernel has no overlay filesystem (load it with 'modprobe overlay')"
+    if host.kernel is not None and host.kernel < (4, 0, 0):
+        return False, "kernel %s is older than 4.0, which %s needs" % (".".join(map(str, host.kernel)), driver)
+    if fs in OVERLAY_BAD_BACKING:
+        return False, "overlayfs cannot use a %s filesystem under data-root as its upper layer" % fs
+    if fs == "zfs":
+        if host.zfs_version is None or host.zfs_version < (2, 2, 0):
+            return False, "overlayfs on ZFS needs OpenZFS >= 2.2 (this host has %s)" % (
+                ".".join(map(str, host.zfs_version)) if host.zfs_version else "no known version")
+    if host.d_type is False:
+        if driver in host.prior:
+            return True, ("the backing %s has no d_type support; dockerd accepts it only because %s state "
+                          "already exists under data-root, and warns" % (fs, driver))
+        return False, ("the backing %s filesystem has no d_type support (xfs: reformat with "
+                       "'mkfs.xfs -n ftype=1'; ext4: 'tune2fs -O filetype' then fsck)" % fs)
+    if fs == "zfs":
+        return True, "overlayfs on OpenZFS >= 2.2 mounts, but has open bugs (moby#46640, #47419)"
+    if fs == "btrfs":
+        return True, "overlayfs mounts on btrfs, but the btrfs driver is the native choice there"
+    if host.d_type is None:
+        return True, "overlay is available; d_type of the backing %s could not be measured" % fs
+    return True, "overlay is available and the backing %s supports d_type" % fs
+
+
+def _btrfs(host):
+    if host.fstype == "btrfs":
+        return True, "data-root is on btrfs"
+    return False, "data-root is on %s; the btrfs driver needs data-root on a btrfs filesystem" % (
+        host.fstype or "an unknown filesystem")
+
+
+def _zfs(host):
+    if not host.zfs_tools:
+        return False, "the zfs command is missing (install zfsutils-linux)"
+    if not host.zfs_device:
+        return False, "/dev/zfs is missing: the zfs kernel module is not loaded ('modprobe zfs')"
+    if host.fstype != "zfs":
+        return False, ("data-root is on %s; the zfs driver needs data-root on a ZFS dataset (or zfs.fsname "
+                       "naming one)" % (host.fstype or "an unknown filesystem"))
+    return True, "data-root is on a ZFS dataset and the zfs tools and /dev/zfs are present"
+
+
+def _vfs(host):
+    return True, "vfs works on any filesystem, but copies every layer in full (testing only)"
+
+
+def _fuse_overlayfs(host):
+    if not host.fuse_overlayfs:
+        return False, "the fuse-overlayfs binary or /dev/fuse is missing"
+    return True, "fuse-overlayfs and /dev/fuse are present"
+
+
+def _devicemapper(host):
+    if not host.devicemapper:
+        return False, ("devicemapper needs a dockerd linked with libdevmapper, /dev/mapper/control and a "
+                       "running udev (for udev sync)")
+    return True, "device-mapper and udev are present (loop-lvm unless dm.thinpooldev is set)"
+
+
+def _aufs(host):
+    if not host.aufs:
+        return False, "aufs is not in /proc/filesystems (no Debian kernel ships it)"
+    return True, "aufs is in the kernel"
+
+
+CHECKS = {
+    "overlay2": lambda host: _overlay_family("overlay2", host),
+    "overlay": lambda host: _overlay_family("overlay", host),
+    "btrfs": _btrfs,
+    "zfs": _zfs,
+    "vfs": _vfs,
+    "fuse-overlayfs": _fuse_overlayfs,
+    "devicemapper": _devicemapper,
+    "aufs": _aufs,
+}
+
+
+def driver_check(driver, host, band):
+    """Would dockerd of ``band`` start with ``storage-driver: driver`` on ``host``? -> (ok, reason)."""
+    if driver not in CHECKS:
+        return False, "unknown storage driver %r (known: %s)" % (driver, ", ".join(GRAPHDRIVERS))
+    if driver in band.removed:
+        return False, "%s was removed in Docker %s (this is Docker %s)" % (
+            driver, "24" if driver in ("aufs", "overlay") else "25", band_label(band))
+    return CHECKS[driver](host)
+
+
+def compatibility(host, band):
+    """``{driver: {ok, reason}}`` for every graphdriver name dockerd knows."""
+    result = {}
+    for driver in GRAPHDRIVERS:
+        ok, reason = driver_check(driver, host, band)
+        result[driver] = {"ok": ok, "reason": reason}
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Image store (Docker 24+ opt-in, 29+ default) and dockerd's pick.
+# ---------------------------------------------------------------------------------------------
+
+def image_store_decision(host, band, config):
+    """-> (store, reason): ``graphdriver`` or ``containerd`` for a daemon config on this host."""
+    config = config or {}
+    driver = config.get("storage-driver")
+    feature = (config.get("features") or {}).get("containerd-snapshotter")
+    if band.containerd_store == "absent":
+        return "graphdriver", "Docker %s has no containerd image store" % band_label(band)
+    if config.get("userns-remap"):
+        return "graphdriver", "userns-remap turns the containerd image store off"
+    if feature is False:
+        return "graphdriver", "features.containerd-snapshotter is false"
+    if feature is True:
+        return "containerd", "features.containerd-snapshotter is true"
+    if driver in SNAPSHOTTERS and driver not in GRAPHDRIVERS:
+        return "containerd", "storage-driver %s names a containerd snapshotter" % driver
+    if driver:
+        return "graphdriver", "storage-driver %s names a graphdriver" % driver
+    if band.containerd_store != "default":
+        return "graphdriver", "the containerd image store is opt-in on Docker %s" % band_label(band)
+    prior = [d for d in host.prior if d != "vfs"]
+    if prior:
+        return "graphdriver", "prior graphdriver state under data-root (%s) keeps the graphdriver store" % (
+            ", ".join(prior))
+    return "containerd", "fresh Docker %s installs use the containerd image store" % band_label(band)
+
+
+def _default_graphdriver(host, band):
+    """dockerd's graphdriver.New() with no name: prior state first, then the priority list."""
+    registered = [d for d in band.priority]
+    prior_all = [d for d in host.prior if d in registered and d != "vfs"]
+    prior = [d for d in band.priority if d in prior_all]
+    if prior:
+        if len(prior_all) > 1:
+            return None, ("dockerd refuses to start: data-root holds state of several drivers (%s); remove all "
+                          "but one or set storage-driver" % ", ".join(sorted(prior_all)))
+        ok, why = driver_check(prior[0], host, band)
+        if not ok:
+            return None, ("dockerd refuses to start: the prior driver %s (state under data-root) fails: %s"
+                          % (prior[0], why))
+        return prior[0], "data-root already holds %s state, which dockerd keeps using" % prior[0]
+    skipped = []
+    for driver in band.priority:
+        ok, why = driver_check(driver, host, band)
+        if ok:
+            text = "first usable driver in Docker %s's priority list (%s)" % (band_label(band), ", ".join(band.priority))
+            if skipped:
+                text += "; skipped " + "; ".join(skipped)
+            return driver, text
+        skipped.append("%s: %s" % (driver, why))
+    return None, "no driver in the priority list initialises: " + "; ".join(skipped)
+
+
+def dockerd_pick(host, band, config=None):
+    """What dockerd of ``band`` does with ``config`` on ``host``.
+
+    Returns a dict ``driver`` (None when dockerd would refuse to start), ``image_store``, ``reason``.
+    """
+    config = config or {}
+    store, store_reason = image_store_decision(host, band, config)
+    wanted = config.get("storage-driver")
+    if store == "containerd":
+        snapshotter = SNAPSHOTTER_OF.get(wanted, wanted) or "overlayfs"
+        graph = GRAPHDRIVER_OF.get(snapshotter)
+        ok, why = driver_check(graph, host, band) if graph else (False, "unknown snapshotter %r" % snapshotter)
+        return {"driver": snapshotter if ok else None, "image_store": store,
+                "reason": "%s; snapshotter %s: %s" % (store_reason, snapshotter, why)}
+    if wanted:
+        ok, why = driver_check(wanted, host, band)
+        return {"driver": wanted if ok else None, "image_store": store,
+                "reason": ("storage-driver is set to %s: %s" % (wanted, why)) if ok
+                else "dockerd fails to start with storage-driver %s: %s" % (wanted, why)}
+    driver, why = _default_graphdriver(host, band)
+    return {"driver": driver, "image_store": store, "reason": why}

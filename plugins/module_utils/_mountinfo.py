@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parser of /proc/self/mountinfo and the mount that holds a path. Pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def _unescape(field):
+    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mountinfo(text):
+    """One dict per mount, in the kernel's order: ``mount_point``, ``source``, ``fstype``, ``options``
+    (mount options then super options, de-duplicated), ``root``, ``major_minor``."""
+    mounts = []
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if "-" not in parts or len(parts) < 7:
+            continue
+        sep = parts.index("-")
+        if len(parts) < sep + 3:
+            continue
+        options = parts[5].split(",")
+        super_options = parts[sep + 3].split(",") if len(parts) > sep + 3 else []
+        merged = []
+        for opt in options + super_options:
+            if opt and opt not in merged:
+                merged.append(opt)
+        mounts.append({
+            "major_minor": parts[2],
+            "root": _unescape(parts[3]),
+            "mount_point": _unescape(parts[4]),
+            "fstype": parts[sep + 1],
+            "source": _unescape(parts[sep + 2]),
+            "options": merged,
+        })
+    return mounts
+
+
+def _contains(mount_point, path):
+    if mount_point == "/":
+        return True
+    return path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
+
+
+def mount_for(mounts, path):
+    """The mount that holds the absolute, resolved ``path``: the longest containing mount point, the
+    last mounted one when several sit on the same point (a later mount hides an earlier one)."""
+    best = None
+    for mount in mounts:
+        if _contains(mount["mount_point"], path):
+            if best is None or len(mount["mount_point"]) >= len(best["mount_point"]):
+                best = mount
+    return best
+
+
+def has_project_quota(options):
+    """xfs reports project quota as prjquota (or pquota, pqnoenforce) among the super options."""
+    return any(opt in ("prjquota", "pquota", "pqnoenforce", "prjnoenforce") for opt in options or ())

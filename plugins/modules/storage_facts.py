@@ -1,0 +1,576 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: storage_facts
+short_description: Gather everything a Docker storage decision needs, in one round trip
+version_added: 0.1.0
+description:
+  - Reads the kernel, the filesystem under Docker's data-root (walking up to the nearest existing path and
+    its real mount), xfs C(ftype), measured C(d_type), project quota, overlay/btrfs/zfs/fuse-overlayfs
+    support, the OpenZFS version, the Docker version, driver and image store in use, prior driver state
+    under data-root, C(daemon.json) and options set both there and as flags of the docker service.
+  - Computes, with the same rules as the C(cowstack.docker_storage.choose_driver) filter, the driver this
+    host's dockerd would pick if nothing were set, and for every driver name dockerd knows whether dockerd
+    would start with it.
+  - Sets C(ansible_facts.docker_storage). Changes nothing.
+  - The daemon is asked through its API on a unix socket (no docker CLI needed); other C(docker_host)
+    schemes use C(docker info).
+  - C(d_type) is measured from directory entries already on the filesystem; only on a filesystem with no
+    entry to read is a temporary file created and removed again, as dockerd itself does.
+author:
+  - cowstack maintainers
+extends_documentation_fragment:
+  - cowstack.docker_storage.attributes
+  - cowstack.docker_storage.attributes.INFO_MODULE
+attributes:
+  platform:
+    platforms: posix
+options:
+  data_root:
+    description:
+      - Docker's data-root. Defaults to C(data-root) in O(daemon_json_path), then C(--data-root) in the docker
+        service, then the running daemon's root directory, then C(/var/lib/docker).
+    type: path
+  daemon_json_path:
+    description: Path of dockerd's configuration file.
+    type: path
+    default: /etc/docker/daemon.json
+  docker_host:
+    description:
+      - Daemon to ask, as in E(DOCKER_HOST). C(unix://) sockets are queried through the API directly.
+      - Defaults to E(DOCKER_HOST) of the module's environment, else C(unix:///var/run/docker.sock).
+    type: str
+  service_name:
+    description: systemd unit of dockerd, whose flags are compared with O(daemon_json_path).
+    type: str
+    default: docker.service
+  unit_paths:
+    description: systemd unit directories, highest priority first.
+    type: list
+    elements: path
+    default: [/etc/systemd/system, /run/systemd/system, /usr/local/lib/systemd/system, /lib/systemd/system,
+              /usr/lib/systemd/system]
+  api_timeout:
+    description: Seconds to wait for the daemon's API.
+    type: float
+    default: 10
+  strict:
+    description:
+      - Fail when C(daemon.json) is unreadable or not valid JSON, or data-root is not a directory.
+      - With V(false), report them in C(daemon_json.valid) and C(daemon_json.error) instead.
+    type: bool
+    default: true
+notes:
+  - Runs as root to read C(daemon.json) and the daemon socket; without root those parts are reported as unknown.
+seealso:
+  - plugin: cowstack.docker_storage.choose_driver
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Gather Docker storage facts
+  cowstack.docker_storage.storage_facts:
+
+- name: Show the filesystem under data-root
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.docker_storage.backing_fs.fstype }} (d_type {{ ansible_facts.docker_storage.backing_fs.d_type }})"
+
+- name: Ask a rootless daemon, data-root elsewhere
+  cowstack.docker_storage.storage_facts:
+    docker_host: unix:///run/user/1000/docker.sock
+    data_root: /srv/docker
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set by this module.
+  returned: always
+  type: dict
+  contains:
+    docker_storage:
+      description: Docker storage facts.
+      returned: always
+      type: dict
+      contains:
+        kernel:
+          description: C(release) string and C(version) list of ints.
+          type: dict
+          returned: always
+          sample: {"release": "6.1.0-28-amd64", "version": [6, 1, 0]}
+        data_root:
+          description: Docker's data-root.
+          type: str
+          returned: always
+          sample: /var/lib/docker
+        data_root_source:
+          description: Where O(data_root) came from (option, daemon.json, service flag, daemon, default).
+          type: str
+          returned: always
+        backing_fs:
+          description:
+            - Mount holding data-root (C(mount_point), C(source), C(fstype), C(options)), C(xfs_ftype) (int or
+              null), C(d_type) (bool, null when it could not be measured), C(pquota) (bool) and C(probe_path).
+          type: dict
+          returned: always
+        available:
+          description:
+            - C(overlay), C(btrfs), C(zfs), C(fuse_overlayfs) (kernel support and tools present), C(zfs_version),
+              and C(zfs_device) (C(/dev/zfs)), C(aufs), C(devicemapper).
+          type: dict
+          returned: always
+        docker:
+          description:
+            - C(installed), C(version), C(running), C(driver), C(image_store) (graphdriver or containerd),
+              C(driver_status), C(images), C(containers), C(data_root), C(userns_remap), C(host).
+          type: dict
+          returned: always
+        prior_drivers:
+          description: Driver directories under data-root that hold state (vfs ignored, as dockerd does).
+          type: list
+          elements: str
+          returned: always
+        daemon_json:
+          description: C(path), C(exists), C(valid), C(content), C(error) and C(flag_conflicts).
+          type: dict
+          returned: always
+        service:
+          description: The docker unit (C(unit), C(drop_ins)), its C(exec_start) and C(flags).
+          type: dict
+          returned: always
+        default_driver:
+          description: The driver this host's dockerd picks with no storage-driver set (null if it refuses to start).
+          type: str
+          returned: always
+        default_image_store:
+          description: The image store of O(ansible_facts.docker_storage.default_driver).
+          type: str
+          returned: always
+        default_driver_reason:
+          description: Why dockerd picks that driver, or why it refuses to start.
+          type: str
+          returned: always
+        compatible:
+          description: For every graphdriver name dockerd knows, C(ok) (dockerd starts with it) and C(reason).
+          type: dict
+          returned: always
+"""
+
+import ctypes
+import ctypes.util
+import json
+import os
+import re
+import socket
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves import http_client
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import storage_view
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
+    GRAPHDRIVERS, band_for, compatibility, dockerd_pick, host_view,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import (
+    has_project_quota, mount_for, parse_mountinfo,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import (
+    command_words, dockerd_flags, env_file_assignments, flag_conflicts, service_settings,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._version import version_list
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._xfs import parse_ftype
+
+SBIN_DIRS = ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"]
+DT_UNKNOWN = 0
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.service$")
+
+
+def _read(path, limit=None):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read() if limit is None else handle.read(limit)
+        return data.decode("utf-8", "replace")
+    except (IOError, OSError):
+        return None
+
+
+def _file_contains(path, needle):
+    try:
+        with open(path, "rb") as handle:
+            return needle in handle.read()
+    except (IOError, OSError):
+        return False
+
+
+class _Dirent(ctypes.Structure):
+    _fields_ = [("d_ino", ctypes.c_uint64), ("d_off", ctypes.c_int64), ("d_reclen", ctypes.c_ushort),
+                ("d_type", ctypes.c_ubyte), ("d_name", ctypes.c_char * 256)]
+
+
+def _libc():
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    readdir = getattr(libc, "readdir64", None) or libc.readdir
+    readdir.restype = ctypes.POINTER(_Dirent)
+    readdir.argtypes = [ctypes.c_void_p]
+    libc.opendir.restype = ctypes.c_void_p
+    libc.opendir.argtypes = [ctypes.c_char_p]
+    libc.closedir.argtypes = [ctypes.c_void_p]
+    return libc, readdir
+
+
+def dirent_types(path, limit=64):
+    """d_type of up to ``limit`` entries of ``path`` (not . and ..), as the filesystem reports them."""
+    libc, readdir = _libc()
+    handle = libc.opendir(path.encode())
+    if not handle:
+        return []
+    types = []
+    try:
+        while len(types) < limit:
+            entry = readdir(handle)
+            if not entry:
+                break
+            name = entry.contents.d_name
+            if name in (b".", b".."):
+                continue
+            types.append(entry.contents.d_type)
+    finally:
+        libc.closedir(handle)
+    return types
+
+
+def measure_d_type(candidates):
+    """True/False when some directory of ``candidates`` has entries to read; else None."""
+    for path in candidates:
+        if not os.path.isdir(path):
+            continue
+        types = dirent_types(path)
+        if types:
+            return any(t != DT_UNKNOWN for t in types)
+    return None
+
+
+def measure_d_type_by_probe(path):
+    """Create a temporary directory with one file under ``path``, read its d_type, remove both."""
+    try:
+        probe = tempfile.mkdtemp(prefix=".cowstack-dtype-", dir=path)
+    except (IOError, OSError):
+        return None
+    try:
+        with open(os.path.join(probe, "f"), "w"):
+            pass
+        types = dirent_types(probe)
+        return any(t != DT_UNKNOWN for t in types) if types else None
+    finally:
+        try:
+            os.unlink(os.path.join(probe, "f"))
+        except OSError:
+            pass
+        os.rmdir(probe)
+
+
+class UnixHTTPConnection(http_client.HTTPConnection):
+    def __init__(self, path, timeout):
+        http_client.HTTPConnection.__init__(self, "localhost", timeout=timeout)
+        self._socket_path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._socket_path)
+        self.sock = sock
+
+
+class Gatherer(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+
+    def run(self, argv):
+        rc, out, err = self.module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
+        return rc, out, err
+
+    def bin(self, name):
+        return self.module.get_bin_path(name, opt_dirs=SBIN_DIRS)
+
+    # -- daemon.json ---------------------------------------------------------------------------------
+    def daemon_json(self):
+        path = self.params["daemon_json_path"]
+        result = {"path": path, "exists": os.path.exists(path), "valid": None, "content": None, "error": None,
+                  "flag_conflicts": []}
+        if not result["exists"]:
+            result["valid"] = True
+            return result
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read().decode("utf-8")
+        except (IOError, OSError, UnicodeDecodeError) as exc:
+            result["valid"] = False
+            result["error"] = "%s cannot be read (%s): run as root (become: true) or fix its permissions" % (path, exc)
+            return result
+        try:
+            content = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            result["valid"] = False
+            result["error"] = ("%s is not valid JSON (%s): dockerd will not start with it either; fix the file "
+                               "(python3 -m json.tool %s shows where) and run again" % (path, exc, path))
+            return result
+        if not isinstance(content, dict):
+            result["valid"] = False
+            result["error"] = "%s must hold a JSON object, not %s: fix the file" % (path, type(content).__name__)
+            return result
+        result["valid"] = True
+        result["content"] = content
+        return result
+
+    # -- systemd unit --------------------------------------------------------------------------------
+    def service(self, daemon_json_content):
+        name = self.params["service_name"]
+        dirs, seen = [], set()
+        for directory in self.params["unit_paths"]:
+            real = os.path.realpath(directory)
+            if real not in seen and os.path.isdir(directory):
+                seen.add(real)
+                dirs.append(directory)
+        unit = None
+        for directory in dirs:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate) and os.path.realpath(candidate) != "/dev/null":
+                unit = candidate
+                break
+        drop_ins = {}
+        for directory in reversed(dirs):
+            folder = os.path.join(directory, name + ".d")
+            if os.path.isdir(folder):
+                for entry in os.listdir(folder):
+                    if entry.endswith(".conf"):
+                        drop_ins[entry] = os.path.join(folder, entry)
+        files = ([unit] if unit else []) + [drop_ins[k] for k in sorted(drop_ins)]
+        units = [(path, _read(path) or "") for path in files]
+        settings = service_settings(units)
+        result = {"unit": unit, "drop_ins": files[1:] if unit else files, "exec_start": None, "flags": []}
+        conflicts = []
+        if settings["exec_start"]:
+            env = {}
+            for path, _optional in settings["environment_files"]:
+                text = _read(path)
+                if text is not None:
+                    env.update(env_file_assignments(path, text))
+            env.update(settings["environment"])
+            words = command_words(settings["exec_start"], env)
+            flags = dockerd_flags(words)
+            result["exec_start"] = " ".join(w for w, _p, _l in words)
+            result["flags"] = [{"flag": f, "key": k, "value": v, "file": p, "line": ln} for f, k, v, p, ln in flags]
+            conflicts = flag_conflicts(flags, daemon_json_content)
+        return result, conflicts
+
+    # -- docker --------------------------------------------------------------------------------------
+    def docker_host(self):
+        return self.params["docker_host"] or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+    def api_get(self, host, path):
+        conn = UnixHTTPConnection(host[len("unix://"):], self.params["api_timeout"])
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise IOError("HTTP %s from %s" % (response.status, path))
+            return json.loads(body.decode("utf-8"))
+        finally:
+            conn.close()
+
+    def docker(self):
+        host = self.docker_host()
+        dockerd = self.bin("dockerd")
+        cli = self.bin("docker")
+        result = {"installed": bool(dockerd or cli), "version": None, "running": False, "driver": None,
+                  "image_store": None, "driver_status": [], "images": None, "containers": None, "data_root": None,
+                  "userns_remap": False, "api_version": None, "host": host, "dockerd_path": dockerd, "error": None}
+        info = version = None
+        if host.startswith("unix://"):
+            try:
+                version = self.api_get(host, "/version")
+                info = self.api_get(host, "/info")
+            except (IOError, OSError, ValueError, socket.error, http_client.HTTPException) as exc:
+                result["error"] = "daemon at %s not reachable: %s" % (host, exc)
+        elif cli:
+            rc, out, err = self.run([cli, "-H", host, "info", "--format", "{{json .}}"])
+            if rc == 0:
+                try:
+                    info = json.loads(out)
+                except ValueError as exc:
+                    result["error"] = "docker info output is not JSON: %s" % exc
+            else:
+                result["error"] = err.strip() or out.strip()
+        if info:
+            result.update(storage_view(info, version))
+            result["running"] = True
+            result["error"] = None
+        if not result["version"] and dockerd:
+            rc, out, _err = self.run([dockerd, "--version"])
+            match = re.search(r"version\s+([0-9][^\s,]*)", out or "")
+            if rc == 0 and match:
+                result["version"] = match.group(1)
+        return result
+
+    # -- kernel support ------------------------------------------------------------------------------
+    def available(self, release, docker_version):
+        filesystems = set(line.split()[-1] for line in (_read("/proc/filesystems") or "").splitlines() if line.strip())
+        modules = (_read("/lib/modules/%s/modules.dep" % release) or "") + (
+            _read("/lib/modules/%s/modules.builtin" % release) or "")
+
+        def kernel_has(name):
+            return name in filesystems or os.path.isdir("/sys/module/%s" % name) or bool(
+                re.search(r"/%s\.ko(\.[a-z]+)?[:\s]" % re.escape(name), modules))
+
+        zfs_bin = self.bin("zfs")
+        zfs_version = None
+        if os.path.exists("/sys/module/zfs/version"):
+            zfs_version = (_read("/sys/module/zfs/version") or "").strip() or None
+        elif zfs_bin:
+            rc, out, _err = self.run([zfs_bin, "version"])
+            match = re.search(r"zfs-(\d+\.\d+\.\d+)", out or "")
+            zfs_version = match.group(1) if rc == 0 and match else None
+        devicemapper = False
+        band = band_for(docker_version)
+        if "devicemapper" not in band.removed and os.path.exists("/dev/mapper/control") \
+                and os.path.exists("/run/udev/control"):
+            dockerd = self.bin("dockerd")
+            devicemapper = bool(dockerd) and _file_contains(dockerd, b"libdevmapper.so")
+        return {
+            "overlay": kernel_has("overlay"),
+            "btrfs": kernel_has("btrfs") and bool(self.bin("mkfs.btrfs")) and bool(self.bin("btrfs")),
+            "zfs": bool(zfs_bin) and bool(self.bin("zpool")) and (os.path.exists("/dev/zfs") or kernel_has("zfs")),
+            "zfs_device": os.path.exists("/dev/zfs"),
+            "zfs_version": zfs_version,
+            "fuse_overlayfs": bool(self.bin("fuse-overlayfs")) and os.path.exists("/dev/fuse"),
+            "aufs": "aufs" in filesystems,
+            "devicemapper": devicemapper,
+        }
+
+    # -- backing filesystem --------------------------------------------------------------------------
+    def backing_fs(self, data_root):
+        probe = data_root
+        while not os.path.exists(probe) and probe not in ("/", ""):
+            probe = os.path.dirname(probe)
+        real = os.path.realpath(probe)
+        mount = mount_for(parse_mountinfo(_read("/proc/self/mountinfo")), real) or {}
+        fstype = mount.get("fstype")
+        result = {"mount_point": mount.get("mount_point"), "source": mount.get("source"), "fstype": fstype,
+                  "options": mount.get("options", []), "xfs_ftype": None, "d_type": None,
+                  "pquota": fstype == "xfs" and has_project_quota(mount.get("options")), "probe_path": real}
+        if fstype == "xfs":
+            xfs_info = self.bin("xfs_info")
+            if xfs_info:
+                rc, out, _err = self.run([xfs_info, mount["mount_point"]])
+                if rc == 0:
+                    result["xfs_ftype"] = parse_ftype(out)
+        candidates = []
+        walk = real if os.path.isdir(real) else os.path.dirname(real)
+        while True:
+            candidates.append(walk)
+            if walk == mount.get("mount_point") or walk in ("/", ""):
+                break
+            walk = os.path.dirname(walk)
+        d_type = measure_d_type(candidates)
+        if d_type is None and os.path.isdir(real) and os.access(real, os.W_OK):
+            d_type = measure_d_type_by_probe(real)
+        result["d_type"] = d_type
+        return result
+
+    def prior_drivers(self, data_root):
+        prior = []
+        for driver in GRAPHDRIVERS:
+            path = os.path.join(data_root, driver)
+            if driver != "vfs" and os.path.isdir(path):
+                try:
+                    if os.listdir(path):
+                        prior.append(driver)
+                except OSError:
+                    pass
+        return prior
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            data_root=dict(type="path"),
+            daemon_json_path=dict(type="path", default="/etc/docker/daemon.json"),
+            docker_host=dict(type="str"),
+            service_name=dict(type="str", default="docker.service"),
+            unit_paths=dict(type="list", elements="path", default=[
+                "/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+                "/lib/systemd/system", "/usr/lib/systemd/system"]),
+            api_timeout=dict(type="float", default=10),
+            strict=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not _SERVICE_NAME.match(params["service_name"]):
+        module.fail_json(msg="service_name %r is not a systemd service name such as docker.service" % params["service_name"])
+    if params["data_root"] is not None and not os.path.isabs(params["data_root"]):
+        module.fail_json(msg="data_root %r must be an absolute path such as /var/lib/docker" % params["data_root"])
+
+    gather = Gatherer(module)
+    release = os.uname()[2]
+    daemon_json = gather.daemon_json()
+    if params["strict"] and daemon_json["valid"] is False:
+        module.fail_json(msg=daemon_json["error"], daemon_json=daemon_json)
+    content = daemon_json["content"] or {}
+    service, conflicts = gather.service(content)
+    daemon_json["flag_conflicts"] = conflicts
+    docker = gather.docker()
+
+    data_root, source = params["data_root"], "option"
+    if not data_root:
+        flagged = [f["value"] for f in service["flags"] if f["key"] == "data-root" and f["value"]]
+        for value, origin in ((content.get("data-root") or content.get("graph"), "daemon.json"),
+                              (flagged[-1] if flagged else None, "service flag"),
+                              (docker.get("data_root"), "daemon"),
+                              ("/var/lib/docker", "default")):
+            if value:
+                data_root, source = value, origin
+                break
+    if not isinstance(data_root, str) or not os.path.isabs(data_root):
+        module.fail_json(msg="data-root %r (from %s) is not an absolute path: fix it there" % (data_root, source))
+    data_root = os.path.normpath(data_root)
+    if os.path.exists(data_root) and not os.path.isdir(data_root):
+        msg = ("data-root %s (from %s) exists and is not a directory: move the file away or choose another "
+               "data-root" % (data_root, source))
+        if params["strict"]:
+            module.fail_json(msg=msg)
+        module.warn(msg)
+
+    facts = {
+        "kernel": {"release": release, "version": version_list(release)},
+        "data_root": data_root,
+        "data_root_source": source,
+        "backing_fs": gather.backing_fs(data_root),
+        "available": gather.available(release, docker["version"]),
+        "docker": docker,
+        "prior_drivers": gather.prior_drivers(data_root) if os.path.isdir(data_root) else [],
+        "daemon_json": daemon_json,
+        "service": service,
+    }
+    host = host_view(facts)
+    band = band_for(docker["version"])
+    pick = dockerd_pick(host, band, {"userns-remap": content.get("userns-remap")})
+    if docker["version"] is None:
+        pick["reason"] = "Docker is not installed; with Docker %d.x: %s" % (band.since[0], pick["reason"])
+    facts["default_driver"] = pick["driver"]
+    facts["default_image_store"] = pick["image_store"]
+    facts["default_driver_reason"] = pick["reason"]
+    facts["compatible"] = compatibility(host, band)
+    facts["rules"] = ".".join(str(n) for n in band.since)
+    module.exit_json(changed=False, ansible_facts={"docker_storage": facts})
+
+
+if __name__ == "__main__":
+    main()
