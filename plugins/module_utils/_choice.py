@@ -86,12 +86,19 @@ def _fallbacks(host, band, preferred):
     return [d for i, d in enumerate(order) if d != preferred and d not in order[:i]]
 
 
+def _discouraged(driver, host):
+    """overlay2 over a copy-on-write filesystem that has a native driver (the seeds' anti-pattern)."""
+    return driver in ("overlay2", "overlay") and host.fstype in ("btrfs", "zfs")
+
+
 def _pick_scenario(policy, host, band, facts, prepare_storage, reasons):
     preferred, why = SCENARIOS[policy]
     ok, check = driver_check(preferred, host, band)
-    if ok:
+    if ok and not _discouraged(preferred, host):
         reasons.append("policy %s: %s; %s" % (policy, why, check))
         return preferred, None
+    if ok:
+        check = "%s runs on %s here, but that is an anti-pattern" % (preferred, host.fstype)
     available = (facts.get("available") or {})
     fs = PREPARABLE.get(preferred)
     if prepare_storage and fs and available.get(fs):
@@ -101,8 +108,8 @@ def _pick_scenario(policy, host, band, facts, prepare_storage, reasons):
     reasons.append("policy %s prefers %s, but this host cannot run it: %s" % (policy, preferred, check))
     for candidate in _fallbacks(host, band, preferred):
         ok, check = driver_check(candidate, host, band)
-        warnings, errors = anti_patterns(candidate, host, ())
-        if ok and not errors and not (candidate == "overlay2" and host.fstype == "btrfs"):
+        errors = anti_patterns(candidate, host, ())[1]
+        if ok and not errors and not _discouraged(candidate, host):
             reasons.append("falls back to %s: %s" % (candidate, check))
             return candidate, None
     return None, None
@@ -144,10 +151,10 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
         store = "graphdriver"
         if driver:
             store, store_reason = image_store_decision(host, band, dict(base, **{"storage-driver": driver}))
-            if store == "containerd" and band.containerd_store == "absent":
-                errors.append("%s is a containerd snapshotter, but Docker %s has no containerd image store"
-                              % (driver, band_label(band)))
-            if policy not in SCENARIOS:
+            if driver not in GRAPHDRIVERS and band.containerd_store == "absent":
+                errors.append("%s is a containerd snapshotter, but Docker %s has no containerd image store: use %s"
+                              % (driver, band_label(band), GRAPHDRIVER_OF[driver]))
+            elif policy not in SCENARIOS:
                 graph = GRAPHDRIVER_OF.get(driver, driver) if store == "containerd" else driver
                 ok, check = driver_check(graph, host, band)
                 if ok:

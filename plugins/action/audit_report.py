@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write the audit's JSON report on the controller; the managed hosts are not contacted."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._audit import fleet_report
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _write_json(path, data):
+    """Atomic write: a temporary file in the same directory, then rename."""
+    directory = os.path.dirname(path)
+    handle, tmp = tempfile.mkstemp(prefix=".audit-", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.write("\n")
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+    except Exception:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("dest", "summaries"))
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = self.validate_argument_spec(argument_spec=dict(
+            dest=dict(type="path", required=True),
+            summaries=dict(type="dict", required=True),
+        ))[1]
+        dest = args["dest"]
+        summaries = args["summaries"]
+        try:
+            if not os.path.isdir(dest):
+                os.makedirs(dest)
+            written = []
+            for host, summary in sorted(summaries.items()):
+                path = os.path.join(dest, "%s.json" % _SAFE_NAME.sub("_", host))
+                _write_json(path, summary)
+                written.append(path)
+            fleet = fleet_report(summaries)
+            fleet_path = os.path.join(dest, "fleet.json")
+            _write_json(fleet_path, dict(fleet, summaries=summaries))
+        except (IOError, OSError) as exc:
+            raise AnsibleActionFail("cannot write the audit report under %s: %s (choose another "
+                                    "docker_storage_audit_report_dir)" % (dest, to_native(exc)))
+        # The report is the audit's output on the controller; no managed host changed.
+        result.update(changed=False, files=written + [fleet_path], fleet=fleet)
+        return result

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The audit's per-host summary and the fleet report. Pure, no I/O."""
+
+from __future__ import annotations
+
+from ._choice import choose
+
+
+def _yes_no(value):
+    return {True: "yes", False: "no"}.get(value, "unknown")
+
+
+def _backing_line(backing):
+    text = "%s on %s at %s (d_type %s" % (backing.get("fstype") or "unknown", backing.get("source") or "?",
+                                          backing.get("mount_point") or "?", _yes_no(backing.get("d_type")))
+    if backing.get("fstype") == "xfs":
+        text += ", ftype=%s, pquota %s" % (backing.get("xfs_ftype"), _yes_no(backing.get("pquota")))
+    return text + ")"
+
+
+def _docker_line(docker):
+    if not docker.get("installed"):
+        return "not installed"
+    if not docker.get("running"):
+        return "%s, not running" % (docker.get("version") or "unknown version")
+    return "%s, running %s (%s store), %s images, %s containers" % (
+        docker.get("version"), docker.get("driver"), docker.get("image_store"), docker.get("images"),
+        docker.get("containers"))
+
+
+def summarize(facts, policy="auto", storage_opts=None, host=None):
+    """One host's audit: the choice for ``policy``, the drift from what runs now, and readable lines."""
+    facts = facts or {}
+    choice = choose(facts, policy, storage_opts=storage_opts)
+    docker = facts.get("docker") or {}
+    backing = facts.get("backing_fs") or {}
+    kernel = (facts.get("kernel") or {}).get("release")
+    configured = ((facts.get("daemon_json") or {}).get("content") or {}).get("storage-driver")
+    current = docker.get("driver") if docker.get("running") else configured
+    drift = []
+    if choice["driver"] and current and current != choice["driver"]:
+        drift.append("driver: %s now, policy %s recommends %s" % (current, policy, choice["driver"]))
+    if choice["driver"] and docker.get("running") and docker.get("image_store") \
+            and docker.get("image_store") != choice["image_store"]:
+        drift.append("image store: %s now, %s recommended" % (docker.get("image_store"), choice["image_store"]))
+    summary = {
+        "host": host,
+        "kernel": kernel,
+        "data_root": facts.get("data_root"),
+        "backing_fs": _backing_line(backing),
+        "docker": _docker_line(docker),
+        "current_driver": current,
+        "default_driver": facts.get("default_driver", choice["default_driver"]),
+        "default_driver_reason": facts.get("default_driver_reason"),
+        "policy": policy,
+        "recommended": choice["driver"],
+        "image_store": choice["image_store"],
+        "storage_opts": choice["storage_opts"],
+        "prepare": choice["prepare"],
+        "rules": choice["rules"],
+        "reasons": choice["reasons"],
+        "warnings": choice["warnings"],
+        "errors": choice["errors"],
+        "drift": drift,
+        "prior_drivers": facts.get("prior_drivers") or [],
+    }
+    lines = [
+        "kernel:      %s" % kernel,
+        "data-root:   %s" % summary["data_root"],
+        "backing fs:  %s" % summary["backing_fs"],
+        "docker:      %s" % summary["docker"],
+        "driver now:  %s" % (current or "none configured"),
+        "dockerd:     would pick %s" % (summary["default_driver"] or "nothing (it would refuse to start)"),
+        "policy %s: %s (%s store)%s" % (policy, choice["driver"] or "no usable driver", choice["image_store"],
+                                        ", prepare %s first" % choice["prepare"] if choice["prepare"] else ""),
+    ]
+    lines += ["  because %s" % r for r in choice["reasons"]]
+    lines += ["drift:       %s" % d for d in drift]
+    lines += ["WARNING:     %s" % w for w in choice["warnings"]]
+    lines += ["ERROR:       %s" % e for e in choice["errors"]]
+    summary["lines"] = lines
+    return summary
+
+
+def fleet_report(summaries):
+    """``{host: summary}`` -> the fleet's counts and the hosts that need attention."""
+    hosts = sorted(summaries)
+    by_driver, by_recommended = {}, {}
+    for name in hosts:
+        summary = summaries[name] or {}
+        now = summary.get("current_driver") or "none"
+        by_driver[now] = by_driver.get(now, 0) + 1
+        rec = summary.get("recommended") or "none"
+        by_recommended[rec] = by_recommended.get(rec, 0) + 1
+    return {
+        "hosts": len(hosts),
+        "drivers_now": by_driver,
+        "recommended": by_recommended,
+        "with_drift": [h for h in hosts if (summaries[h] or {}).get("drift")],
+        "with_warnings": [h for h in hosts if (summaries[h] or {}).get("warnings")],
+        "with_errors": [h for h in hosts if (summaries[h] or {}).get("errors")],
+    }

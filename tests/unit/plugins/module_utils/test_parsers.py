@@ -1,0 +1,144 @@
+"""One parser per tool: mountinfo, xfs_info, docker info, systemd units, versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import image_store, storage_view
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import (
+    has_project_quota, mount_for, parse_mountinfo,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import (
+    command_words, dockerd_flags, env_file_assignments, flag_conflicts, parse_unit, service_settings,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._version import at_least, parse_version, version_list
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._xfs import parse_ftype
+
+MOUNTINFO = """\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard
+30 22 0:26 / /proc rw,nosuid shared:5 - proc proc rw
+41 22 7:0 / /srv/docker\\040data rw,relatime shared:20 - xfs /dev/loop0 rw,attr2,inode64,prjquota
+42 22 7:1 / /var/lib/docker rw,relatime shared:21 - btrfs /dev/loop1 rw,space_cache=v2,subvolid=5,subvol=/
+43 42 7:2 / /var/lib/docker rw,relatime shared:22 - ext4 /dev/loop2 rw
+44 22 0:50 / /var/lib/dockerx rw shared:23 - tmpfs tmpfs rw
+"""
+
+
+def test_mountinfo_fields_and_escapes():
+    mounts = parse_mountinfo(MOUNTINFO)
+    assert len(mounts) == 6
+    xfs = mounts[2]
+    assert xfs["mount_point"] == "/srv/docker data"
+    assert xfs["fstype"] == "xfs" and xfs["source"] == "/dev/loop0"
+    assert "prjquota" in xfs["options"] and xfs["options"][0] == "rw"
+    assert has_project_quota(xfs["options"])
+    assert not has_project_quota(mounts[0]["options"])
+
+
+@pytest.mark.parametrize("path, mount_point, fstype", [
+    ("/var/lib/docker/overlay2", "/var/lib/docker", "ext4"),  # the later mount hides the earlier one
+    ("/var/lib/dockerx/a", "/var/lib/dockerx", "tmpfs"),
+    ("/var/lib", "/", "ext4"),
+    ("/srv/docker data/x", "/srv/docker data", "xfs"),
+    ("/", "/", "ext4"),
+])
+def test_mount_for(path, mount_point, fstype):
+    mount = mount_for(parse_mountinfo(MOUNTINFO), path)
+    assert (mount["mount_point"], mount["fstype"]) == (mount_point, fstype)
+
+
+def test_mountinfo_skips_garbage():
+    assert parse_mountinfo("garbage\n\n1 2 3\n") == []
+
+
+XFS_INFO = """meta-data=/dev/loop3             isize=512    agcount=4, agsize=65536 blks
+         =                       sectsz=512   attr=2, projid32bit=1
+data     =                       bsize=4096   blocks=262144, imaxpct=25
+naming   =version 2              bsize=4096   ascii-ci=0, ftype=1
+log      =internal log           bsize=4096   blocks=16384, version=2
+"""
+
+
+def test_xfs_ftype():
+    assert parse_ftype(XFS_INFO) == 1
+    assert parse_ftype(XFS_INFO.replace("ftype=1", "ftype=0")) == 0
+    assert parse_ftype("nothing here") is None
+    assert parse_ftype(None) is None
+
+
+def test_docker_info_views():
+    info = {"Driver": "overlayfs", "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]],
+            "DockerRootDir": "/var/lib/docker", "Images": 3, "Containers": 1, "ServerVersion": "29.0.1",
+            "SecurityOptions": ["name=seccomp,profile=builtin", "name=userns"]}
+    view = storage_view(info, {"Version": "29.0.1", "ApiVersion": "1.52"})
+    assert view["image_store"] == "containerd" and view["driver"] == "overlayfs"
+    assert view["images"] == 3 and view["containers"] == 1 and view["userns_remap"] is True
+    assert view["version"] == "29.0.1" and view["api_version"] == "1.52"
+    assert image_store([["Backing Filesystem", "extfs"], ["Supports d_type", "true"]]) == "graphdriver"
+    assert image_store(None) == "graphdriver"
+    assert storage_view({"ServerVersion": "20.10.24"})["version"] == "20.10.24"
+
+
+UNIT = """[Unit]
+Description=Docker Application Container Engine
+
+[Service]
+Type=notify
+EnvironmentFile=-/etc/default/docker
+ExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS \\
+    --containerd=/run/containerd/containerd.sock
+"""
+DROP_IN = """[Service]
+ExecStart=
+ExecStart=/usr/bin/dockerd -H fd:// -s overlay2 --storage-opt overlay2.size=1G --data-root=/srv/docker
+"""
+
+
+def test_unit_continuations_and_env_file_expansion():
+    settings = service_settings([("/lib/systemd/system/docker.service", UNIT)])
+    assert settings["environment_files"] == [("/etc/default/docker", True)]
+    env = env_file_assignments("/etc/default/docker", '# comment\nDOCKER_OPTS="-g /data/docker --debug"\n')
+    words = command_words(settings["exec_start"], env)
+    flags = dockerd_flags(words)
+    by_key = dict((k, (f, v, p, ln)) for f, k, v, p, ln in flags)
+    assert by_key["hosts"] == ("-H", "fd://", "/lib/systemd/system/docker.service", 7)
+    assert by_key["data-root"] == ("-g", "/data/docker", "/etc/default/docker", 2)
+    assert by_key["debug"][1] is None
+    assert by_key["containerd"][1] == "/run/containerd/containerd.sock"
+
+
+def test_drop_in_resets_exec_start_and_conflicts_name_file_and_line():
+    units = [("/lib/systemd/system/docker.service", UNIT),
+             ("/etc/systemd/system/docker.service.d/10-storage.conf", DROP_IN)]
+    settings = service_settings(units)
+    flags = dockerd_flags(command_words(settings["exec_start"], {}))
+    conflicts = flag_conflicts(flags, {"storage-driver": "btrfs", "graph": "/x", "storage-opts": [],
+                                       "log-driver": "json-file"})
+    keys = sorted(c["key"] for c in conflicts)
+    assert keys == ["graph", "storage-driver", "storage-opts"]
+    for conflict in conflicts:
+        assert conflict["file"].endswith("10-storage.conf") and conflict["line"] == 3
+    assert [c["flag"] for c in conflicts if c["key"] == "storage-driver"] == ["-s overlay2"]
+    assert flag_conflicts(flags, None) == []
+
+
+def test_parse_unit_ignores_comments_and_other_sections():
+    entries = parse_unit("# x\n; y\n[Install]\nWantedBy=multi-user.target\n[Service]\nEnvironment=\"A=1 2\" B=3\n")
+    assert entries == [("Install", "WantedBy", "multi-user.target", 4), ("Service", "Environment", '"A=1 2" B=3', 6)]
+    env = service_settings([("u", "[Service]\nEnvironment=\"A=1 2\" B=3\n")])["environment"]
+    assert env["A"][0] == "1 2" and env["B"][0] == "3"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("20.10.24+dfsg1", (20, 10, 24)), ("26.1", (26, 1, 0)), ("6.1.0-28-amd64", (6, 1, 0)),
+    ("zfs-2.1.11-1", (2, 1, 11)), ("v29.0.0-rc.1", (29, 0, 0)), ([6, 12], (6, 12, 0)), ("", None), (None, None),
+    ("abc", None),
+])
+def test_parse_version(text, expected):
+    assert parse_version(text) == expected
+
+
+def test_version_helpers():
+    assert version_list("6.18.44-fc-v782") == [6, 18, 44]
+    assert version_list("") == []
+    assert at_least("2.2.0", (2, 2)) is True and at_least("2.1.11", (2, 2)) is False and at_least(None, (1,)) is None
