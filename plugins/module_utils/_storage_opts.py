@@ -43,6 +43,10 @@ RULES = {
 }
 
 
+# Size limits that dockerd implements with xfs project quotas.
+QUOTA_OPTS = (("overlay2", "overlay2.size"), ("vfs", "size"))
+
+
 def split_opt(opt):
     """``"overlay2.size=10G"`` -> (``"overlay2.size"``, ``"10G"``); keys are lower-cased as dockerd does."""
     if not isinstance(opt, str) or "=" not in opt:
@@ -91,10 +95,11 @@ def validate_storage_opts(driver, opts, fstype=None, pquota=False, override_kern
         if problem:
             errors.append("storage-opt %s=%s: the value %s" % (key, value, problem))
             continue
-        if key == "overlay2.size" and not (fstype == "xfs" and pquota):
-            errors.append("storage-opt overlay2.size needs data-root on xfs mounted with pquota (prjquota); "
-                          "this data-root is on %s%s. Mount xfs with 'pquota' or drop the option"
-                          % (fstype or "an unknown filesystem", "" if fstype != "xfs" else " without pquota"))
+        if (driver, key) in QUOTA_OPTS and not (fstype == "xfs" and pquota):
+            errors.append("storage-opt %s needs data-root on xfs mounted with pquota (prjquota), or dockerd fails "
+                          "with 'Filesystem does not support, or has not enabled quotas'; this data-root is on %s%s. "
+                          "Mount xfs with 'pquota' or drop the option"
+                          % (key, fstype or "an unknown filesystem", "" if fstype != "xfs" else " without pquota"))
         elif key.endswith(".override_kernel_check"):
             if override_kernel_check == "unknown":
                 errors.append("storage-opt %s is an unknown option since Docker 24 and makes dockerd fail to "

@@ -101,7 +101,8 @@ EXPLICIT = [
     ("overlay2", "ext4", "26.1.5", {}, ["overlay2.mountopt=nodev"], "unknown to the overlay2 driver", None),
     ("overlay2", "ext4", "26.1.5", {}, ["overlay2.size"], "not of the form key=value", None),
     ("btrfs", "btrfs", "26.1.5", {}, ["btrfs.min_space=10G"], None, "quotas"),
-    ("vfs", "ext4", "26.1.5", {}, ["size=5G"], None, None),
+    ("vfs", "ext4", "26.1.5", {}, ["size=5G"], "pquota", None),
+    ("vfs", "xfs-pquota", "26.1.5", {}, ["size=5G"], None, None),
     ("overlayfs", "ext4", "20.10.24", {}, None, "no containerd image store", None),
     ("native", "ext4", "26.1.5", {}, ["size=5G"], None, "not used by containerd snapshotters"),
 ]

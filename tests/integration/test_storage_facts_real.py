@@ -1,0 +1,123 @@
+"""storage_facts on real filesystems on loop devices: each reported as it is, nothing changed."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import realhost
+
+# kind -> expected backing_fs keys and the overlay2 verdict
+EXPECTED = {
+    "ext4": ({"fstype": "ext4", "d_type": True, "xfs_ftype": None, "pquota": False}, True),
+    "ext4-nodtype": ({"fstype": "ext4", "d_type": False, "xfs_ftype": None, "pquota": False}, False),
+    "xfs": ({"fstype": "xfs", "d_type": True, "xfs_ftype": 1, "pquota": False}, True),
+    "xfs-pquota": ({"fstype": "xfs", "d_type": True, "xfs_ftype": 1, "pquota": True}, True),
+    "btrfs": ({"fstype": "btrfs", "d_type": True, "xfs_ftype": None, "pquota": False}, True),
+}
+
+
+def _tree(path):
+    listing = []
+    for base, dirs, files in os.walk(path):
+        listing.extend(os.path.join(base, n) for n in sorted(dirs + files))
+    return sorted(listing)
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_backing_fs_reported_as_it_is(kind, loopfs):
+    expected, overlay2_ok = EXPECTED[kind]
+    with loopfs(kind) as mnt:
+        before = _tree(mnt)
+        data_root = os.path.join(mnt, "docker", "not", "yet")
+        facts = realhost.storage_facts(data_root)
+        backing = facts["backing_fs"]
+        assert backing["mount_point"] == mnt
+        assert backing["source"].startswith("/dev/loop")
+        for key, value in expected.items():
+            assert backing[key] == value, (key, backing)
+        assert facts["data_root"] == data_root and facts["data_root_source"] == "option"
+        assert facts["compatible"]["overlay2"]["ok"] is overlay2_ok, facts["compatible"]["overlay2"]
+        assert facts["compatible"]["btrfs"]["ok"] is (kind == "btrfs")
+        assert facts["compatible"]["vfs"]["ok"] is True
+        assert facts["prior_drivers"] == []
+        # d_type on an empty filesystem is measured with a probe that leaves nothing behind.
+        assert _tree(mnt) == before
+
+
+def test_check_mode_reports_no_change_and_the_same_facts():
+    with realhost.loop_filesystem("btrfs") as mnt:
+        normal = realhost.run_module("storage_facts", {"data_root": mnt})
+        checked = realhost.run_module("storage_facts", {"data_root": mnt}, check_mode=True)
+        again = realhost.run_module("storage_facts", {"data_root": mnt})
+        for result in (normal, checked, again):
+            assert result.get("changed") is False and not result.get("failed"), result
+        strip = lambda r: dict(r["ansible_facts"]["docker_storage"], docker=None)  # noqa: E731
+        assert strip(normal) == strip(checked) == strip(again)
+
+
+def test_prior_drivers_as_dockerd_counts_them():
+    with realhost.loop_filesystem("ext4") as mnt:
+        for name, non_empty in (("overlay2", True), ("btrfs", False), ("vfs", True), ("zfs", True)):
+            os.makedirs(os.path.join(mnt, name))
+            if non_empty:
+                os.mkdir(os.path.join(mnt, name, "layer"))
+        facts = realhost.storage_facts(mnt)
+        assert facts["prior_drivers"] == ["overlay2", "zfs"]
+        assert facts["default_driver"] is None
+        assert "several drivers" in facts["default_driver_reason"]
+
+
+def test_data_root_from_daemon_json_and_flag_conflicts(tmp_path):
+    daemon_json = tmp_path / "daemon.json"
+    daemon_json.write_text(json.dumps({"data-root": "/srv/docker-data", "storage-driver": "overlay2",
+                                       "log-driver": "journald"}))
+    units = tmp_path / "units"
+    (units / "docker.service.d").mkdir(parents=True)
+    (units / "docker.service").write_text("[Service]\nEnvironmentFile=-%s/env\nExecStart=/usr/sbin/dockerd -H fd:// "
+                                          "$DOCKER_OPTS\n" % tmp_path)
+    (tmp_path / "env").write_text('DOCKER_OPTS="--log-level warn"\n')
+    (units / "docker.service.d" / "50-storage.conf").write_text(
+        "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// -s overlay2 $DOCKER_OPTS\n")
+    facts = realhost.storage_facts(None, daemon_json_path=str(daemon_json), unit_paths=[str(units)])
+    assert facts["data_root"] == "/srv/docker-data" and facts["data_root_source"] == "daemon.json"
+    conflicts = facts["daemon_json"]["flag_conflicts"]
+    assert conflicts == [{"key": "storage-driver", "flag": "-s overlay2",
+                          "file": str(units / "docker.service.d" / "50-storage.conf"), "line": 3}]
+    assert {"flag": "--log-level", "key": "log-level", "value": "warn", "file": str(tmp_path / "env"), "line": 1} \
+        in facts["service"]["flags"]
+
+
+@pytest.mark.parametrize("setup, fragment", [
+    ("file_data_root", "is not a directory"),
+    ("invalid_json", "is not valid JSON"),
+    ("unreadable_json", "cannot be read"),
+    ("relative_data_root", "must be an absolute path"),
+    ("bad_service", "not a systemd service name"),
+])
+def test_bad_input_fails_with_what_to_do(tmp_path, setup, fragment):
+    args = {"daemon_json_path": str(tmp_path / "daemon.json")}
+    if setup == "file_data_root":
+        (tmp_path / "file").write_text("x")
+        args["data_root"] = str(tmp_path / "file")
+    elif setup == "invalid_json":
+        (tmp_path / "daemon.json").write_text('{"storage-driver": "overlay2",}')
+    elif setup == "unreadable_json":
+        (tmp_path / "daemon.json").mkdir()
+    elif setup == "relative_data_root":
+        args["data_root"] = "var/lib/docker"
+    elif setup == "bad_service":
+        args["service_name"] = "docker; reboot"
+    before = sorted(os.listdir(tmp_path))
+    result = realhost.run_module("storage_facts", args)
+    assert result.get("failed") is True
+    assert fragment in result["msg"], result["msg"]
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_lenient_mode_reports_invalid_daemon_json(tmp_path):
+    (tmp_path / "daemon.json").write_text("not json")
+    facts = realhost.storage_facts("/var/lib/docker", daemon_json_path=str(tmp_path / "daemon.json"), strict=False)
+    assert facts["daemon_json"]["valid"] is False and "not valid JSON" in facts["daemon_json"]["error"]
