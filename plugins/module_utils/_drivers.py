@@ -33,19 +33,31 @@ Band = namedtuple("Band", "since containerd_store validate override_kernel_check
 
 # One row per Docker release band. Read a row as: "dockerd since <since>, with no storage-driver set, takes the
 # first driver of <priority> that holds prior state under data-root, else the first one that initialises".
-# containerd_store: the containerd image store is absent, opt-in (features.containerd-snapshotter) or the default.
-# validate: `dockerd --validate` exists. override_kernel_check: what overlay2.override_kernel_check does.
-#
-#      since     containerd  validate override_kernel  removed (hard error)                  priority (no storage-driver set)
-BANDS = (
-    Band((20, 10), "absent",  False, "no-op",   (),                                   ("btrfs", "zfs", "overlay2", "fuse-overlayfs", "aufs", "overlay",
-                                                                                       "devicemapper", "vfs")),
-    Band((23, 0),  "absent",  True,  "ignored", (),                                   ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "aufs", "overlay",
-                                                                                       "devicemapper", "vfs")),
-    Band((24, 0),  "opt-in",  True,  "unknown", ("aufs", "overlay"),                  ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "devicemapper", "vfs")),
-    Band((25, 0),  "opt-in",  True,  "unknown", ("aufs", "overlay", "devicemapper"),  ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs")),
-    Band((29, 0),  "default", True,  "unknown", ("aufs", "overlay", "devicemapper"),  ("overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs")),
-)  # fmt: skip
+#   containerd:  the containerd image store is absent, opt-in (features.containerd-snapshotter) or the default
+#   validate:    `dockerd --validate` exists
+#   okc:         what overlay2.override_kernel_check does (no-op, ignored, unknown = dockerd fails)
+#   removed:     driver names that are a hard error
+RULES_TABLE = """
+since  containerd  validate  okc      removed                    priority (no storage-driver set)
+20.10  absent      no        no-op    -                          btrfs zfs overlay2 fuse-overlayfs aufs overlay devicemapper vfs
+23.0   absent      yes       ignored  -                          overlay2 fuse-overlayfs btrfs zfs aufs overlay devicemapper vfs
+24.0   opt-in      yes       unknown  aufs,overlay               overlay2 fuse-overlayfs btrfs zfs devicemapper vfs
+25.0   opt-in      yes       unknown  aufs,overlay,devicemapper  overlay2 fuse-overlayfs btrfs zfs vfs
+29.0   default     yes       unknown  aufs,overlay,devicemapper  overlay2 fuse-overlayfs btrfs zfs vfs
+"""
+
+
+def _parse_rules(table):
+    bands = []
+    for line in table.strip().splitlines()[1:]:
+        since, store, validate, okc, removed, priority = line.split(None, 5)
+        bands.append(Band(since=tuple(int(n) for n in since.split(".")), containerd_store=store,
+                          validate=validate == "yes", override_kernel_check=okc,
+                          removed=tuple(r for r in removed.split(",") if r != "-"), priority=tuple(priority.split())))
+    return tuple(bands)
+
+
+BANDS = _parse_rules(RULES_TABLE)
 
 OLDEST_SUPPORTED = BANDS[0].since
 NEWEST_KNOWN = BANDS[-1].since
@@ -235,8 +247,7 @@ def image_store_decision(host, band, config):
 
 def _default_graphdriver(host, band):
     """dockerd's graphdriver.New() with no name: prior state first, then the priority list."""
-    registered = [d for d in band.priority]
-    prior_all = [d for d in host.prior if d in registered and d != "vfs"]
+    prior_all = [d for d in host.prior if d in band.priority and d != "vfs"]
     prior = [d for d in band.priority if d in prior_all]
     if prior:
         if len(prior_all) > 1:

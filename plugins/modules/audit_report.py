@@ -16,7 +16,7 @@ description:
   - Runs on the controller only; the managed hosts are not contacted, so the task reports no change.
   - Files are written atomically (temporary file, then rename), mode 0644.
 author:
-  - cowstack maintainers
+  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:

@@ -24,7 +24,7 @@ description:
   - C(d_type) is measured from directory entries already on the filesystem; only on a filesystem with no
     entry to read is a temporary file created and removed again, as dockerd itself does.
 author:
-  - cowstack maintainers
+  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.INFO_MODULE
@@ -148,7 +148,7 @@ ansible_facts:
           type: str
           returned: always
         default_image_store:
-          description: The image store of O(ansible_facts.docker_storage.default_driver).
+          description: The image store of RV(ansible_facts.docker_storage.default_driver).
           type: str
           returned: always
         default_driver_reason:

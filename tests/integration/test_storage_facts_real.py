@@ -47,6 +47,10 @@ def test_backing_fs_reported_as_it_is(kind, loopfs):
         assert _tree(mnt) == before
 
 
+def _without_docker(result):
+    return dict(result["ansible_facts"]["docker_storage"], docker=None)
+
+
 def test_check_mode_reports_no_change_and_the_same_facts():
     with realhost.loop_filesystem("btrfs") as mnt:
         normal = realhost.run_module("storage_facts", {"data_root": mnt})
@@ -54,8 +58,7 @@ def test_check_mode_reports_no_change_and_the_same_facts():
         again = realhost.run_module("storage_facts", {"data_root": mnt})
         for result in (normal, checked, again):
             assert result.get("changed") is False and not result.get("failed"), result
-        strip = lambda r: dict(r["ansible_facts"]["docker_storage"], docker=None)  # noqa: E731
-        assert strip(normal) == strip(checked) == strip(again)
+        assert _without_docker(normal) == _without_docker(checked) == _without_docker(again)
 
 
 def test_prior_drivers_as_dockerd_counts_them():
