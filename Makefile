@@ -58,6 +58,7 @@ sanity: venv collection $(VENV_MIN)/.stamp
 
 lint: venv collection
 	$(BIN)/ansible-lint --profile production --offline
+	$(BIN)/antsibull-changelog lint
 
 docs: venv collection
 	@bash tests/sanity/docs.sh $(BIN)
