@@ -159,8 +159,8 @@ def _api(sock, path, timeout=5):
 
 
 class DockerdResult(object):
-    def __init__(self, started, driver, log, info=None):
-        self.started, self.driver, self.log, self.info = started, driver, log, info or {}
+    def __init__(self, started, driver, log, info=None, sock=None):
+        self.started, self.driver, self.log, self.info, self.socket = started, driver, log, info or {}, sock
 
     def error_line(self):
         lines = [ln for ln in self.log.splitlines() if "failed to start daemon" in ln or "level=fatal" in ln]
@@ -208,7 +208,7 @@ def dockerd(data_root, driver=None, storage_opts=(), timeout=90):
         log.flush()
         with open(log_path) as handle:
             text = handle.read()
-        yield DockerdResult(started, cli_driver, text, info)
+        yield DockerdResult(started, cli_driver, text, info, sock)
     finally:
         containerd_pid = None
         containerd_pidfile = os.path.join(exec_root, "containerd", "containerd.pid")

@@ -1,0 +1,69 @@
+"""The audit playbook end to end: one facts round trip, changed=0, a JSON report, bad input refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+import realhost
+
+
+def audit(tmp_path, *extra, check=False):
+    argv = [os.path.join(realhost.VENV_BIN, "ansible-playbook"), "playbooks/audit.yml",
+            "-e", "docker_storage_audit_report_dir=%s" % (tmp_path / "report")]
+    for item in extra:
+        argv += ["-e", item]
+    if check:
+        argv += ["--check", "--diff"]
+    env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    return subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True)
+
+
+def recap(output):
+    match = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
+    assert match, output[-3000:]
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_audit_changes_nothing_and_writes_the_report(tmp_path, check):
+    proc = audit(tmp_path, check=check)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    counts = recap(proc.stdout)
+    assert counts["changed"] == 0 and counts["failed"] == 0
+    report = json.loads((tmp_path / "report" / "localhost.json").read_text())
+    fleet = json.loads((tmp_path / "report" / "fleet.json").read_text())
+    assert report["recommended"] and report["backing_fs"] and report["lines"]
+    assert fleet["hosts"] == 1 and fleet["summaries"]["localhost"] == report
+    assert "dockerd:     would pick" in proc.stdout
+
+
+def test_audit_sees_a_running_daemon_through_its_socket(tmp_path, loopfs):
+    with loopfs("btrfs") as mnt:
+        data_root = os.path.join(mnt, "docker")
+        with realhost.dockerd(data_root) as daemon:
+            assert daemon.started, daemon.error_line()
+            host = "unix://" + daemon.socket
+            proc = audit(tmp_path, "docker_storage_docker_host=%s" % host, "docker_storage_data_root=%s" % data_root,
+                         "docker_storage_policy=large_images")
+            assert proc.returncode == 0, proc.stdout[-3000:]
+            report = json.loads((tmp_path / "report" / "localhost.json").read_text())
+            assert report["current_driver"] == daemon.driver == "btrfs"
+            assert report["recommended"] == "btrfs" and report["drift"] == []
+            assert "running btrfs (graphdriver store), 0 images" in report["docker"]
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ("docker_storage_policy=fastest", "unknown policy or driver 'fastest'"),
+    ('{"docker_storage_storage_opts": ["overlay2.nosuch=1"]}', "unknown to the"),
+    ("docker_storage_policy=zfs", "storage-driver zfs cannot run on this host"),
+])
+def test_bad_input_fails_with_the_reason(tmp_path, extra, fragment):
+    proc = audit(tmp_path, extra)
+    assert proc.returncode != 0
+    assert fragment in proc.stdout + proc.stderr, proc.stdout[-3000:]
+    assert recap(proc.stdout)["changed"] == 0
