@@ -98,7 +98,7 @@ def run_module(name, args, check_mode=False):
             "-a", json.dumps(args)]
     if check_mode:
         argv.append("--check")
-    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
     try:
         document = json.loads(proc.stdout)
     except ValueError:

@@ -20,7 +20,7 @@ def audit(tmp_path, *extra, check=False):
     if check:
         argv += ["--check", "--diff"]
     env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
-    return subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True)
+    return subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True, check=False)
 
 
 def recap(output):
