@@ -86,6 +86,38 @@ def loop_filesystem(kind, size="1G"):
         shutil.rmtree(work, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def loop_devices(count=1, size="1G"):
+    """``count`` blank loop devices backed by sparse files; yields their paths; detaches them after."""
+    work = tempfile.mkdtemp(prefix="cowstack-dev-", dir=SCRATCH)
+    devices = []
+    try:
+        for i in range(count):
+            image = os.path.join(work, "disk%d.img" % i)
+            run(["truncate", "-s", size, image])
+            devices.append(run(["losetup", "--find", "--show", image]).stdout.strip())
+        yield devices
+    finally:
+        for device in devices:
+            for point in mounts_of(device):
+                if run(["umount", point], check=False).returncode != 0:
+                    run(["umount", "-l", point], check=False)
+            run(["losetup", "-d", device], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def mounts_of(device):
+    """Mount points whose source is ``device``, deepest first."""
+    found = []
+    with open("/proc/self/mountinfo") as handle:
+        for line in handle:
+            parts = line.split()
+            sep = parts.index("-")
+            if parts[sep + 2] == device:
+                found.append(parts[4].replace("\\040", " "))
+    return sorted(found, key=len, reverse=True)
+
+
 def ansible_env():
     return dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
                 ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""btrfs: rules and parsers of ``btrfs`` output, mount option drift. Pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+CHECKSUMS = ("crc32c", "xxhash", "sha256", "blake2")
+# dump-super's names -> the names mkfs.btrfs --csum takes
+CSUM_NAMES = {"xxhash64": "xxhash", "blake2b": "blake2"}
+PROFILES = ("single", "dup", "raid0", "raid1", "raid1c3", "raid1c4", "raid10", "raid5", "raid6")
+MIN_DEVICES = {"single": 1, "dup": 1, "raid0": 2, "raid1": 2, "raid1c3": 3, "raid1c4": 4, "raid10": 2,
+               "raid5": 2, "raid6": 3}
+_COMPRESS = re.compile(r"^(compress|compress-force)=(zlib(:[1-9])?|lzo|zstd(:(1[0-5]|[1-9]|-[1-9]|-1[0-5]))?|no)$")
+_SUBVOL = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_.@-]*(/[A-Za-z0-9_@][A-Za-z0-9_.@-]*)*$")
+# Options that only matter for how the filesystem is mounted, compared against the live mount.
+DRIFT_OPTIONS = ("compress", "compress-force", "noatime", "relatime", "atime", "strictatime", "nodatacow",
+                 "nodatasum", "space_cache", "autodefrag", "ssd", "discard")
+
+
+def validate_mount_options(options):
+    errors, warnings = [], []
+    for opt in options or ():
+        if opt.startswith(("compress=", "compress-force=")):
+            if not _COMPRESS.match(opt):
+                errors.append("btrfs mount option %s: use compress=zstd[:1..15], lzo, zlib[:1..9] or no" % opt)
+            elif re.match(r"^compress(-force)?=zlib(:[6-9])?$", opt):
+                warnings.append("%s is CPU bound (seeds): prefer compress=zstd:1..3" % opt)
+        elif opt.startswith("subvol=") or opt.startswith("subvolid="):
+            errors.append("mount option %s is set by the role from docker_storage_btrfs_subvolume" % opt)
+        elif opt in ("atime", "strictatime"):
+            warnings.append("%s writes on every read; noatime suits Docker's layers" % opt)
+    return errors, warnings
+
+
+def validate_subvolume(name):
+    if not isinstance(name, str) or not _SUBVOL.match(name) or ".." in name.split("/"):
+        return ("btrfs subvolume %r: use letters, digits, '_', '-', '.', '@' in path components, such as @docker"
+                % (name,))
+    return None
+
+
+def parse_dump_super(output):
+    """``btrfs inspect-internal dump-super DEV`` -> ``{"csum_type": "crc32c", "fsid": ..., "label": ...}``."""
+    result = {}
+    for line in (output or "").splitlines():
+        parts = line.split(None, 1)
+        if len(parts) != 2:
+            continue
+        key, value = parts
+        if key == "csum_type":
+            match = re.search(r"\((\w+)\)", value)
+            name = match.group(1) if match else value.strip()
+            result["csum_type"] = CSUM_NAMES.get(name, name)
+        elif key in ("fsid", "label", "num_devices"):
+            result[key] = value.strip()
+    return result
+
+
+def parse_filesystem_df(output):
+    """``btrfs filesystem df MNT`` -> ``{"data": "single", "metadata": "dup", "system": ...}`` (lower case)."""
+    result = {}
+    for line in (output or "").splitlines():
+        match = re.match(r"^(Data|Metadata|System|Data\+Metadata),\s*(\w+):", line.strip())
+        if match:
+            result[match.group(1).lower()] = match.group(2).lower()
+    return result
+
+
+def parse_filesystem_show(output):
+    """``btrfs filesystem show DEV`` -> ``{"uuid": ..., "label": ..., "devices": [...]}``."""
+    result = {"uuid": None, "label": None, "devices": []}
+    for line in (output or "").splitlines():
+        match = re.search(r"Label:\s+(?:'(.*)'|none)\s+uuid:\s+([0-9a-f-]+)", line)
+        if match:
+            result["label"], result["uuid"] = match.group(1), match.group(2)
+        dev = re.search(r"\bpath\s+(\S+)", line)
+        if dev:
+            result["devices"].append(dev.group(1))
+    return result
+
+
+def option_map(options):
+    """Mount option list -> ``{name: value or True}``."""
+    result = {}
+    for opt in options or ():
+        name, _sep, value = opt.partition("=")
+        result[name] = value if _sep else True
+    return result
+
+
+def mount_option_drift(live_options, wanted_options):
+    """Wanted options the live mount does not have (compared by name and value) -> list of options."""
+    live = option_map(live_options)
+    missing = []
+    for opt in wanted_options or ():
+        name, _sep, value = opt.partition("=")
+        if name not in DRIFT_OPTIONS:
+            continue
+        have = live.get(name)
+        if name in ("compress", "compress-force") and have and _sep:
+            # the kernel shows compress=zstd:3; compress=zstd means level 3
+            if value == "zstd" and have == "zstd:3" or have == value:
+                continue
+            missing.append(opt)
+        elif have is None or (_sep and have != value):
+            missing.append(opt)
+    return missing

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Host probing shared by the storage modules: what a block device is and holds.
+
+The one module_utils file besides the parsers that touches the host. It reads through the AnsibleModule it
+is given (``run_command`` with argv lists and LC_ALL=C) and the kernel's /proc and /sys; every decision on
+what it read is made by the pure ``_blockdev`` functions.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from ._blockdev import holdings, parse_blkid_export
+from ._mountinfo import mount_for, parse_mountinfo
+
+C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
+
+
+def read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return ""
+
+
+def mounts():
+    return parse_mountinfo(read_text("/proc/self/mountinfo"))
+
+
+def _sys_name(device):
+    return os.path.basename(os.path.realpath(device))
+
+
+def _disk_of(name):
+    """sysfs name of the whole disk a partition belongs to (itself for a disk)."""
+    path = os.path.realpath("/sys/class/block/%s" % name)
+    if os.path.exists(os.path.join(path, "partition")):
+        return os.path.basename(os.path.dirname(path))
+    return name
+
+
+def root_disks(mount_list):
+    """sysfs names of the disks under / (its source, the disk of that partition, and dm/md slaves)."""
+    root = mount_for(mount_list, "/") or {}
+    source = root.get("source", "")
+    names = set()
+    if source.startswith("/dev/") and os.path.exists(source):
+        name = _sys_name(source)
+        names.update((name, _disk_of(name)))
+        for slave in os.listdir("/sys/class/block/%s/slaves" % name) if os.path.isdir(
+                "/sys/class/block/%s/slaves" % name) else ():
+            names.update((slave, _disk_of(slave)))
+    return names
+
+
+def inspect(module, device, mount_list=None, blkid=None):
+    """-> dict ``path``, ``exists``, ``block``, ``problem`` (not usable at all), ``holds`` (list), ``probe``."""
+    mount_list = mount_list if mount_list is not None else mounts()
+    info = {"path": device, "exists": os.path.exists(device), "block": False, "problem": None, "holds": [],
+            "probe": {}}
+    if not info["exists"]:
+        info["problem"] = "device %s does not exist" % device
+        return info
+    if not stat.S_ISBLK(os.stat(device).st_mode):
+        info["problem"] = "%s is not a block device" % device
+        return info
+    info["block"] = True
+    name = _sys_name(device)
+    real = os.path.realpath(device)
+    info["root_disk"] = name in root_disks(mount_list)
+    if info["root_disk"]:
+        info["mounted_at"] = []
+        info["holds"] = holdings({}, is_root_disk=True)
+        return info
+    blkid = blkid or module.get_bin_path("blkid", required=True)
+    rc, out, err = module.run_command([blkid, "-p", "-o", "export", real], environ_update=C_LOCALE)
+    if rc not in (0, 2):  # 2: nothing found
+        module.fail_json(msg="blkid -p %s failed: %s" % (real, err.strip() or out.strip()))
+    info["probe"] = parse_blkid_export(out if rc == 0 else "")
+    sys_dir = "/sys/class/block/%s" % name
+    partitions = sorted(p for p in os.listdir(sys_dir) if p.startswith(name) and os.path.exists(
+        os.path.join(sys_dir, p, "partition"))) if os.path.isdir(sys_dir) else []
+    holders_dir = os.path.join(sys_dir, "holders")
+    holders = sorted(os.listdir(holders_dir)) if os.path.isdir(holders_dir) else []
+    mounted_at = sorted(set(m["mount_point"] for m in mount_list
+                            if m["source"] and os.path.exists(m["source"]) and m["source"].startswith("/dev/")
+                            and os.path.realpath(m["source"]) == real))
+    info["holds"] = holdings(info["probe"], mounted_at, partitions, holders)
+    info["mounted_at"] = mounted_at
+    return info

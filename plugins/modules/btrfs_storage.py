@@ -1,0 +1,434 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: btrfs_storage
+short_description: A btrfs filesystem with a subvolume mounted at Docker's data-root, safe by default
+version_added: 0.1.0
+description:
+  - Creates a btrfs filesystem on O(devices) (checksum algorithm and data/metadata profiles chosen at mkfs),
+    a subvolume on it, mounts the subvolume at O(mount_point) with O(mount_options), and keeps an fstab entry
+    by filesystem UUID, so the mount comes back after a reboot.
+  - Plans first, then applies outside check mode, and returns the plan and a before/after diff.
+  - B(Safe by default.) A device that holds a filesystem signature, a partition table, a pool label, has
+    partitions or users, or is mounted is never formatted unless it is listed in O(force_devices); the root
+    disk and mounted devices never are. The run fails before any change and names the device and what it holds.
+  - What cannot be changed in place (the checksum algorithm, the profiles, the member devices) is reported as
+    drift and refused, never fixed by recreating. A data-root that already holds files is never mounted over.
+  - Mount option drift (for example a remount without compression) is fixed by a live remount; a missing or
+    different fstab line is rewritten, keeping every other line.
+  - Written because the community.general modules split this into C(filesystem), C(btrfs_subvolume) and
+    C(ansible.posix.mount), none of which notices a live mount that lost its options or a checksum
+    algorithm that differs, and C(filesystem) does not look for partition tables or mounts before mkfs.
+author:
+  - cowstack maintainers (@cowstack)
+extends_documentation_fragment:
+  - cowstack.docker_storage.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - When the top level of an existing filesystem is not mounted anywhere, check mode mounts it read-only
+        on a temporary directory to list its subvolumes, and unmounts it again.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: linux
+options:
+  devices:
+    description: Block devices of the filesystem (whole disks, partitions or loop devices).
+    type: list
+    elements: path
+    required: true
+  mount_point:
+    description: Where the subvolume is mounted; Docker's data-root.
+    type: path
+    required: true
+  subvolume:
+    description: The subvolume mounted at O(mount_point).
+    type: str
+    default: "@docker"
+  label:
+    description: Filesystem label at mkfs.
+    type: str
+    default: docker
+  checksum:
+    description: Checksum algorithm, chosen at mkfs only.
+    type: str
+    choices: [crc32c, xxhash, sha256, blake2]
+    default: crc32c
+  data_profile:
+    description: Data profile at mkfs (mkfs's default when not set). Checked for drift when set.
+    type: str
+    choices: [single, dup, raid0, raid1, raid1c3, raid1c4, raid10, raid5, raid6]
+  metadata_profile:
+    description: Metadata profile at mkfs (mkfs's default when not set). Checked for drift when set.
+    type: str
+    choices: [single, dup, raid0, raid1, raid1c3, raid1c4, raid10, raid5, raid6]
+  mount_options:
+    description: Mount options, besides C(subvol=), which the module adds.
+    type: list
+    elements: str
+    default: [noatime, compress=zstd:3]
+  fstab_extra_options:
+    description: Options written to fstab only (for example C(x-systemd.requires=) of a lab loop device unit).
+    type: list
+    elements: str
+    default: []
+  force_devices:
+    description:
+      - Devices whose current content may be destroyed by mkfs. The only way to lift safe mode, per device.
+    type: list
+    elements: path
+    default: []
+  fstab:
+    description: The fstab file to keep the entry in.
+    type: path
+    default: /etc/fstab
+"""
+
+EXAMPLES = r"""
+- name: btrfs on two disks, mirrored, mounted at the data-root
+  cowstack.docker_storage.btrfs_storage:
+    devices: [/dev/vdb, /dev/vdc]
+    mount_point: /var/lib/docker
+    checksum: xxhash
+    data_profile: raid1
+    metadata_profile: raid1
+    mount_options: [noatime, compress=zstd:3]
+
+- name: Reuse a disk that held an old ext4 filesystem (its data is lost)
+  cowstack.docker_storage.btrfs_storage:
+    devices: [/dev/vdb]
+    mount_point: /var/lib/docker
+    force_devices: [/dev/vdb]
+"""
+
+RETURN = r"""
+plan:
+  description: The steps taken (or, in check mode, that would be taken), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["mkfs.btrfs /dev/vdb (csum crc32c)", "create subvolume @docker", "mount /var/lib/docker"]
+uuid:
+  description: The filesystem's UUID (null in check mode before mkfs).
+  returned: always
+  type: str
+checksum:
+  description: The filesystem's checksum algorithm.
+  returned: always
+  type: str
+profiles:
+  description: Data and metadata profiles as btrfs reports them.
+  returned: always
+  type: dict
+warnings_list:
+  description: Warnings about the chosen settings.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._btrfs import (
+    MIN_DEVICES, mount_option_drift, parse_dump_super, parse_filesystem_df, validate_mount_options,
+    validate_subvolume,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._fstab import entry_for, render, replace_entry
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import mount_for
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
+    C_LOCALE, inspect, mounts, read_text,
+)
+
+
+class BtrfsStorage(object):
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.bins = dict((name, module.get_bin_path(name, required=True)) for name in (
+            "btrfs", "mkfs.btrfs", "mount", "umount", "blkid"))
+        self.plan = Plan()
+        self.uuid = None
+        self.csum = None
+        self.profiles = {}
+
+    def run(self, argv, check=True):
+        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
+        if check and rc != 0:
+            self.module.fail_json(msg="%s failed (rc %s): %s" % (" ".join(argv), rc, (err or out).strip()),
+                                  plan=self.plan.describe())
+        return rc, out, err
+
+    # -- validation before anything is read or changed -----------------------------------------------
+    def validate(self):
+        errors = []
+        problem = validate_subvolume(self.p["subvolume"])
+        if problem:
+            errors.append(problem)
+        opt_errors, opt_warnings = validate_mount_options(self.p["mount_options"])
+        errors.extend(opt_errors)
+        self.plan.warnings.extend(opt_warnings)
+        if not self.p["devices"]:
+            errors.append("devices is empty: name at least one block device")
+        for key in ("data_profile", "metadata_profile"):
+            profile = self.p[key]
+            if profile and len(self.p["devices"]) < MIN_DEVICES[profile]:
+                errors.append("%s %s needs at least %d devices, %d given" % (
+                    key, profile, MIN_DEVICES[profile], len(self.p["devices"])))
+        if not os.path.isabs(self.p["mount_point"]) or self.p["mount_point"] == "/":
+            errors.append("mount_point %r must be an absolute path other than /" % self.p["mount_point"])
+        if errors:
+            self.module.fail_json(msg="; ".join(errors) + ". Nothing was changed.")
+
+    # -- reading the current state -------------------------------------------------------------------
+    def devices_state(self, mount_list):
+        infos = [inspect(self.module, d, mount_list, self.bins["blkid"]) for d in self.p["devices"]]
+        problems = [i["problem"] for i in infos if i["problem"]]
+        if problems:
+            self.module.fail_json(msg="; ".join(problems) + ": name existing block devices. Nothing was changed.")
+        uuids = set(i["probe"].get("UUID") for i in infos if i["probe"].get("TYPE") == "btrfs")
+        return infos, uuids
+
+    def find_mount(self, mount_list, device_paths, subvol_root=False):
+        reals = set(os.path.realpath(d) for d in device_paths)
+        for mount in mount_list:
+            if mount["fstype"] != "btrfs" or not mount["source"].startswith("/dev/"):
+                continue
+            if os.path.realpath(mount["source"]) in reals:
+                if not subvol_root or mount["root"] == "/":
+                    return mount
+        return None
+
+    def read_existing(self, infos, mount_list):
+        first = infos[0]["path"]
+        _rc, out, _err = self.run([self.bins["btrfs"], "inspect-internal", "dump-super", first])
+        sup = parse_dump_super(out)
+        self.csum = sup.get("csum_type")
+        self.uuid = infos[0]["probe"].get("UUID")
+        if self.csum and self.csum != self.p["checksum"]:
+            self.plan.refuse("the filesystem on %s uses checksum %s, not %s: the checksum algorithm is chosen at mkfs "
+                             "and cannot be changed in place (drift refused; recreate it yourself after a backup, or "
+                             "set checksum: %s)" % (first, self.csum, self.p["checksum"], self.csum))
+        members = int(sup.get("num_devices") or len(infos))
+        if members != len(infos):
+            self.plan.refuse("the filesystem %s has %d devices, %d are listed: adding or removing devices is not "
+                             "done in place by this module" % (self.uuid, members, len(infos)))
+
+    # -- planning --------------------------------------------------------------------------------------
+    def build(self):
+        self.validate()
+        mount_list = mounts()
+        infos, uuids = self.devices_state(mount_list)
+        mount_point = self.p["mount_point"]
+        subvol = self.p["subvolume"]
+        forced = set(os.path.realpath(d) for d in self.p["force_devices"])
+        existing = len(uuids) == 1 and all(i["probe"].get("TYPE") == "btrfs" for i in infos)
+        current_mount = mount_for(mount_list, os.path.realpath(mount_point)) if os.path.exists(mount_point) else None
+        ours_mounted = (current_mount and current_mount["mount_point"] == os.path.realpath(mount_point)
+                        and current_mount["fstype"] == "btrfs"
+                        and os.path.realpath(current_mount["source"]) in set(os.path.realpath(i["path"]) for i in infos))
+        if existing:
+            self.read_existing(infos, mount_list)
+            # A mounted member is ours only when it is mounted at the mount point (or its top level elsewhere).
+            for info in infos:
+                others = [m for m in info["mounted_at"] if m != os.path.realpath(mount_point)]
+                if info["root_disk"]:
+                    self.plan.refuse(refusal(info["path"], info["holds"]))
+                elif others and not ours_mounted:
+                    self.plan.refuse("%s is mounted at %s: unmount it first (nothing was changed)"
+                                     % (info["path"], ", ".join(others)))
+        else:
+            for info in infos:
+                holds = info["holds"]
+                if info["root_disk"] or info["mounted_at"]:
+                    self.plan.refuse(refusal(info["path"], holds) + " (root disks and mounted devices are never "
+                                     "formatted, forced or not)")
+                elif holds and os.path.realpath(info["path"]) not in forced:
+                    self.plan.refuse(refusal(info["path"], holds))
+            argv = [self.bins["mkfs.btrfs"], "-L", self.p["label"], "--csum", self.p["checksum"]]
+            if self.p["data_profile"]:
+                argv += ["-d", self.p["data_profile"]]
+            if self.p["metadata_profile"]:
+                argv += ["-m", self.p["metadata_profile"]]
+            if any(info["holds"] for info in infos):
+                argv.append("-f")
+            argv += [i["path"] for i in infos]
+            self.plan.add("mkfs.btrfs %s (label %s, csum %s)" % (" ".join(i["path"] for i in infos), self.p["label"],
+                                                                  self.p["checksum"]), ("mkfs", argv))
+            self.plan.before["filesystem"] = "none"
+            self.plan.after["filesystem"] = "btrfs csum=%s" % self.p["checksum"]
+            self.csum = self.p["checksum"]
+        if self.plan.refusals:
+            return
+        # Subvolume, profiles: read through a mount of the top level.
+        if existing:
+            self.plan.before["filesystem"] = "btrfs %s csum=%s" % (self.uuid, self.csum)
+            top = self.find_mount(mount_list, [i["path"] for i in infos], subvol_root=True)
+            with self.top_level(infos, top) as top_path:
+                _rc, out, _err = self.run([self.bins["btrfs"], "filesystem", "df", top_path])
+                self.profiles = parse_filesystem_df(out)
+                for key, name in (("data_profile", "data"), ("metadata_profile", "metadata")):
+                    wanted, have = self.p[key], self.profiles.get(name)
+                    if wanted and have and have != wanted:
+                        self.plan.refuse("the %s profile is %s, not %s: convert it yourself with 'btrfs balance start "
+                                         "-%sconvert=%s %s' (drift refused)" % (name, have, wanted, name[0], wanted,
+                                                                                   mount_point))
+                has_subvol = os.path.isdir(os.path.join(top_path, subvol)) and self.is_subvolume(
+                    os.path.join(top_path, subvol))
+        else:
+            has_subvol = False
+        self.plan.before["subvolume"] = subvol if has_subvol else "none"
+        if not has_subvol:
+            self.plan.add("create subvolume %s" % subvol, ("subvolume", subvol))
+            self.plan.after["subvolume"] = subvol
+        # The mount.
+        options = list(self.p["mount_options"]) + ["subvol=%s" % subvol]
+        if ours_mounted:
+            live_subvol = current_mount["root"].lstrip("/")
+            self.plan.before["mount"] = "%s %s" % (mount_point, ",".join(current_mount["options"]))
+            if live_subvol != subvol:
+                self.plan.refuse("%s is mounted from subvolume %s, not %s: unmount it first" % (
+                    mount_point, live_subvol or "/", subvol))
+            missing = mount_option_drift(current_mount["options"], self.p["mount_options"])
+            if missing:
+                self.plan.add("remount %s with %s" % (mount_point, ",".join(missing)),
+                              ("remount", ["remount"] + missing))
+                self.plan.after["mount"] = "%s %s (+%s)" % (mount_point, ",".join(current_mount["options"]),
+                                                             ",".join(missing))
+        else:
+            self.plan.before["mount"] = "not mounted"
+            if current_mount and current_mount["mount_point"] == os.path.realpath(mount_point):
+                self.plan.refuse("%s is already a mount of %s (%s): unmount it first" % (
+                    mount_point, current_mount["source"], current_mount["fstype"]))
+            elif os.path.isdir(mount_point) and os.listdir(mount_point):
+                self.plan.refuse("%s already holds files (%s): mounting over them would hide them. Move them away, "
+                                 "or migrate Docker's data, and run again" % (
+                                     mount_point, ", ".join(sorted(os.listdir(mount_point))[:5])))
+            elif os.path.exists(mount_point) and not os.path.isdir(mount_point):
+                self.plan.refuse("%s exists and is not a directory" % mount_point)
+            self.plan.add("mount %s at %s (%s)" % (subvol, mount_point, ",".join(options)), ("mount", options))
+            self.plan.after["mount"] = "%s %s" % (mount_point, ",".join(options))
+        # fstab
+        fstab_text = read_text(self.p["fstab"])
+        fstab_options = options + [o for o in self.p["fstab_extra_options"] if o not in options]
+        wanted_line = render("UUID=%s" % (self.uuid or "<new>"), mount_point, "btrfs", fstab_options)
+        current = entry_for(fstab_text, mount_point)
+        self.plan.before["fstab"] = " ".join(current) if current else "absent"
+        if current is None or current[:4] != wanted_line.split()[:4]:
+            self.plan.add("fstab entry for %s" % mount_point, ("fstab", fstab_options))
+            self.plan.after["fstab"] = wanted_line
+
+    def is_subvolume(self, path):
+        rc, _out, _err = self.run([self.bins["btrfs"], "subvolume", "show", path], check=False)
+        return rc == 0
+
+    def top_level(self, infos, top):
+        module = self
+
+        class _Top(object):
+            def __enter__(self):
+                if top:
+                    self.path, self.temp = top["mount_point"], None
+                    return self.path
+                self.temp = tempfile.mkdtemp(prefix=".cowstack-btrfs-")
+                opts = "subvolid=5" + (",ro" if module.module.check_mode else "")
+                module.run([module.bins["mount"], "-t", "btrfs", "-o", opts, infos[0]["path"], self.temp])
+                self.path = self.temp
+                return self.path
+
+            def __exit__(self, *exc):
+                if self.temp:
+                    module.run([module.bins["umount"], self.temp], check=False)
+                    os.rmdir(self.temp)
+        return _Top()
+
+    # -- applying --------------------------------------------------------------------------------------
+    def apply(self):
+        infos = [{"path": d} for d in self.p["devices"]]
+        mount_point = self.p["mount_point"]
+        for describe, (kind, arg) in self.plan.steps:
+            if kind == "mkfs":
+                self.run(arg)
+                rc, out, _err = self.run([self.bins["blkid"], "-p", "-o", "value", "-s", "UUID", infos[0]["path"]])
+                self.uuid = out.strip()
+            elif kind == "subvolume":
+                with self.top_level(infos, self.find_mount(mounts(), self.p["devices"], subvol_root=True)) as top:
+                    self.run([self.bins["btrfs"], "subvolume", "create", os.path.join(top, arg)])
+            elif kind == "mount":
+                if not os.path.isdir(mount_point):
+                    os.makedirs(mount_point, 0o711)
+                self.run([self.bins["mount"], "-t", "btrfs", "-o", ",".join(arg), "UUID=%s" % self.uuid, mount_point])
+            elif kind == "remount":
+                self.run([self.bins["mount"], "-o", ",".join(arg), mount_point])
+            elif kind == "fstab":
+                text = read_text(self.p["fstab"])
+                line = render("UUID=%s" % self.uuid, mount_point, "btrfs", arg)
+                self.write_atomic(self.p["fstab"], replace_entry(text, mount_point, line))
+
+    def write_atomic(self, path, content):
+        directory = os.path.dirname(path) or "."
+        handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+        with os.fdopen(handle, "w") as out:
+            out.write(content)
+        if os.path.exists(path):
+            st = os.stat(path)
+            os.chmod(tmp, st.st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        self.module.atomic_move(tmp, path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            devices=dict(type="list", elements="path", required=True),
+            mount_point=dict(type="path", required=True),
+            subvolume=dict(type="str", default="@docker"),
+            label=dict(type="str", default="docker"),
+            checksum=dict(type="str", default="crc32c", choices=["crc32c", "xxhash", "sha256", "blake2"]),
+            data_profile=dict(type="str", choices=["single", "dup", "raid0", "raid1", "raid1c3", "raid1c4", "raid10",
+                                                   "raid5", "raid6"]),
+            metadata_profile=dict(type="str", choices=["single", "dup", "raid0", "raid1", "raid1c3", "raid1c4",
+                                                       "raid10", "raid5", "raid6"]),
+            mount_options=dict(type="list", elements="str", default=["noatime", "compress=zstd:3"]),
+            fstab_extra_options=dict(type="list", elements="str", default=[]),
+            force_devices=dict(type="list", elements="path", default=[]),
+            fstab=dict(type="path", default="/etc/fstab"),
+        ),
+        supports_check_mode=True,
+    )
+    storage = BtrfsStorage(module)
+    storage.build()
+    plan = storage.plan
+    result = dict(changed=False, plan=plan.describe(), uuid=storage.uuid, checksum=storage.csum,
+                  profiles=storage.profiles, warnings_list=plan.warnings)
+    if plan.refusals:
+        module.fail_json(msg=" ".join(plan.refusals), refused=plan.refusals, **result)
+    for warning in plan.warnings:
+        module.warn(warning)
+    if plan.steps:
+        result["changed"] = True
+        if module._diff:
+            result["diff"] = plan.diff()
+        if not module.check_mode:
+            storage.apply()
+            result["uuid"] = storage.uuid
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
