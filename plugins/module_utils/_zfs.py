@@ -129,6 +129,7 @@ def validate_properties(properties, zfs_version=None):
         problem = rule(value, version) if rule else None
         if problem:
             errors.append("ZFS property %s=%s: %s" % (prop, value, problem))
+            continue
         if prop == "compression":
             warning = compression_warning(value)
             if warning:
