@@ -104,7 +104,8 @@ def parse_name(name, prefix):
     if not _LABEL_RE.match(label) or not _STAMP_RE.match(stamp):
         return None
     try:
-        when = datetime.datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        when = datetime.datetime(int(stamp[0:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[9:11]),
+                                 int(stamp[11:13]), int(stamp[13:15]), tzinfo=UTC)
     except ValueError:
         return None
     return {"name": name, "label": label, "time": when, "epoch": int(_epoch(when))}

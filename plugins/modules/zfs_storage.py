@@ -1,0 +1,338 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zfs_storage
+short_description: A ZFS pool and a dataset mounted at Docker's data-root, safe by default
+version_added: 0.1.0
+description:
+  - Creates the pool O(pool) on O(devices) with the vdev layout O(vdev_type) and O(pool_properties) when it
+    does not exist, and the dataset O(dataset) mounted at O(mount_point) with O(properties); keeps the
+    properties as asked.
+  - Plans first, then applies outside check mode, and returns the plan and a before/after diff of the
+    properties.
+  - A property that already has the asked value is not drift, whether set locally or inherited (for example
+    C(compression=lz4) set on the pool and inherited by the dataset).
+  - B(Safe by default.) A device that holds a filesystem signature, a partition table, a pool label, has
+    partitions or users, or is mounted is never added to a pool unless listed in O(force_devices); the root
+    disk and mounted devices never are. The run fails before any change and names the device and what it holds.
+  - What cannot be changed in place (the vdev layout, the pool's member devices, C(ashift)) is reported as
+    drift and refused, never fixed by recreating. A data-root that already holds files is never mounted over.
+  - Written because community.general's zpool and zfs modules do not compare the vdev layout or refuse an
+    C(ashift) change, and do not check a device's content before C(zpool create).
+author:
+  - cowstack maintainers (@cowstack)
+extends_documentation_fragment:
+  - cowstack.docker_storage.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: linux
+options:
+  pool:
+    description: Pool name.
+    type: str
+    required: true
+  devices:
+    description: Block devices of the pool; needed to create it, compared with the pool's when it exists.
+    type: list
+    elements: path
+    default: []
+  vdev_type:
+    description: Layout of the pool's data vdev.
+    type: str
+    choices: [single, mirror, raidz, raidz1, raidz2, raidz3]
+    default: single
+  pool_properties:
+    description: Pool properties (C(-o) at create, for example C(ashift=12)); C(ashift) is never changed later.
+    type: dict
+    default: {}
+  dataset:
+    description: The dataset mounted at O(mount_point). Defaults to C(<pool>/docker).
+    type: str
+  mount_point:
+    description: Docker's data-root.
+    type: path
+    required: true
+  properties:
+    description:
+      - Dataset properties. C(atime=relatime) means C(atime=on) and C(relatime=on).
+    type: dict
+    default: {compression: lz4, atime: "off", checksum: sha256, dedup: "off"}
+  force_devices:
+    description: Devices whose current content may be destroyed by C(zpool create). Per device.
+    type: list
+    elements: path
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Mirrored pool, dataset at the data-root with the seeds' settings
+  cowstack.docker_storage.zfs_storage:
+    pool: tank
+    vdev_type: mirror
+    devices: [/dev/vdb, /dev/vdc]
+    pool_properties: {ashift: 12}
+    mount_point: /var/lib/docker
+    properties: {compression: lz4, atime: "off", checksum: sha256, dedup: "off"}
+"""
+
+RETURN = r"""
+plan:
+  description: The steps taken (or, in check mode, that would be taken), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["zpool create tank mirror /dev/vdb /dev/vdc", "zfs create tank/docker"]
+dataset:
+  description: The dataset at the data-root.
+  returned: always
+  type: str
+layout:
+  description: The pool's vdev layout as read (C(vdev_type), C(devices)); null before the pool exists.
+  returned: always
+  type: dict
+properties:
+  description: The dataset's managed properties after the run (values and sources), as read.
+  returned: always
+  type: dict
+warnings_list:
+  description: Warnings about the chosen settings (dedup RAM, CPU-bound compression).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
+    C_LOCALE, inspect, mounts, read_text,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._zfs import (
+    MIN_DEVICES, normalize_atime, normalize_vdev_type, parse_get, parse_status_layout, plan_properties,
+    validate_name, validate_properties, zpool_create_argv,
+)
+
+
+def _same_device(listed, member):
+    """A pool member may be the listed disk's first partition (ZFS partitions whole disks)."""
+    listed, member = os.path.realpath(listed), os.path.realpath(member)
+    return member == listed or re.match(r"^%s(p|-part)?1$" % re.escape(listed), member) is not None
+
+
+class ZfsStorage(object):
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.zfs = module.get_bin_path("zfs", required=True)
+        self.zpool = module.get_bin_path("zpool", required=True)
+        self.plan = Plan()
+        self.layout = None
+        self.dataset = self.p["dataset"] or "%s/docker" % self.p["pool"]
+        self.props = normalize_atime(dict((k, str(v)) for k, v in self.p["properties"].items()))
+
+    def run(self, argv, check=True):
+        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
+        if check and rc != 0:
+            self.module.fail_json(msg="%s failed (rc %s): %s" % (" ".join(argv), rc, (err or out).strip()),
+                                  plan=self.plan.describe())
+        return rc, out, err
+
+    def zfs_version(self):
+        version = read_text("/sys/module/zfs/version").strip()
+        if version:
+            return version
+        rc, out, _err = self.run([self.zfs, "version"], check=False)
+        match = re.search(r"zfs-(\d+\.\d+\.\d+)", out or "")
+        return match.group(1) if rc == 0 and match else None
+
+    def validate(self):
+        errors = []
+        for name, kind in ((self.p["pool"], "pool"), (self.dataset, "dataset")):
+            problem = validate_name(name, kind)
+            if problem:
+                errors.append(problem)
+        if not errors and not self.dataset.startswith(self.p["pool"] + "/"):
+            errors.append("dataset %s is not in pool %s" % (self.dataset, self.p["pool"]))
+        prop_errors, warnings = validate_properties(self.props, self.zfs_version())
+        errors.extend(prop_errors)
+        self.plan.warnings.extend(warnings)
+        for key in self.p["pool_properties"]:
+            if not re.match(r"^[a-z_:.]+$", key):
+                errors.append("pool property %r is not a property name" % key)
+        if not os.path.isabs(self.p["mount_point"]) or self.p["mount_point"] == "/":
+            errors.append("mount_point %r must be an absolute path other than /" % self.p["mount_point"])
+        if errors:
+            self.module.fail_json(msg="; ".join(errors) + ". Nothing was changed.")
+
+    # -- the pool ------------------------------------------------------------------------------------
+    def plan_pool(self, mount_list):
+        pool = self.p["pool"]
+        rc, _out, _err = self.run([self.zpool, "list", "-H", "-o", "name", pool], check=False)
+        vdev_type = normalize_vdev_type(self.p["vdev_type"])
+        devices = self.p["devices"]
+        if rc != 0:
+            self.plan.before["pool"] = "absent"
+            if len(devices) < MIN_DEVICES[vdev_type]:
+                self.module.fail_json(msg="pool %s does not exist; creating it as %s needs at least %d devices, %d "
+                                          "given. Nothing was changed." % (pool, vdev_type, MIN_DEVICES[vdev_type],
+                                                                           len(devices)))
+            forced = set(os.path.realpath(d) for d in self.p["force_devices"])
+            for device in devices:
+                info = inspect(self.module, device, mount_list)
+                if info["problem"]:
+                    self.module.fail_json(msg=info["problem"] + ": name existing block devices. Nothing was changed.")
+                if info["root_disk"] or info["mounted_at"]:
+                    self.plan.refuse(refusal(device, info["holds"]) + " (root disks and mounted devices are never "
+                                     "used, forced or not)")
+                elif info["holds"] and os.path.realpath(device) not in forced:
+                    self.plan.refuse(refusal(device, info["holds"]))
+            pool_props = dict(self.p["pool_properties"])
+            argv = zpool_create_argv(self.zpool, pool, vdev_type, devices, pool_props, {"mountpoint": "none"})
+            if forced & set(os.path.realpath(d) for d in devices):
+                argv.insert(2, "-f")
+            self.plan.add("zpool create %s %s %s" % (pool, vdev_type, " ".join(devices)), ("run", argv))
+            self.plan.after["pool"] = "%s %s" % (vdev_type, " ".join(devices))
+            return False
+        _rc, out, _err = self.run([self.zpool, "status", "-P", pool])
+        self.layout = parse_status_layout(out, pool)
+        self.plan.before["pool"] = "%s %s" % (self.layout["vdev_type"], " ".join(self.layout["devices"]))
+        if self.layout["vdev_type"] != vdev_type:
+            self.plan.refuse("pool %s is %s, not %s: a vdev layout cannot be changed in place (drift refused)"
+                             % (pool, self.layout["vdev_type"], vdev_type))
+        if devices:
+            unmatched = [d for d in devices if not any(_same_device(d, m) for m in self.layout["devices"])]
+            extra = [m for m in self.layout["devices"] if not any(_same_device(d, m) for d in devices)]
+            if unmatched or extra:
+                self.plan.refuse("pool %s has devices %s, not %s: adding or replacing devices is not done by this "
+                                 "module (drift refused)" % (pool, ", ".join(self.layout["devices"]), ", ".join(devices)))
+        if self.p["pool_properties"]:
+            _rc, out, _err = self.run([self.zpool, "get", "-H", "-p", "-o", "name,property,value,source",
+                                       ",".join(sorted(self.p["pool_properties"])), pool])
+            current = parse_get(out).get(pool, {})
+            changes = plan_properties(current, self.p["pool_properties"])
+            for prop, old, new, _source in changes:
+                if prop == "ashift":
+                    self.plan.refuse("pool %s has ashift=%s, not %s: ashift is fixed when a vdev is created (drift "
+                                     "refused)" % (pool, old, new))
+                else:
+                    self.plan.add("zpool set %s=%s %s (was %s)" % (prop, new, pool, old),
+                                  ("run", [self.zpool, "set", "%s=%s" % (prop, new), pool]))
+        return True
+
+    # -- the dataset ---------------------------------------------------------------------------------
+    def plan_dataset(self, pool_exists):
+        mount_point = self.p["mount_point"]
+        wanted = dict(self.props, mountpoint=mount_point)
+        exists = False
+        if pool_exists:
+            rc, _out, _err = self.run([self.zfs, "list", "-H", "-o", "name", self.dataset], check=False)
+            exists = rc == 0
+        mp_busy = os.path.isdir(mount_point) and bool(os.listdir(mount_point))
+        if not exists:
+            self.plan.before["dataset"] = "absent"
+            if mp_busy:
+                self.plan.refuse("%s already holds files (%s): mounting a dataset over them would hide them. Move them "
+                                 "away, or migrate Docker's data, and run again" % (
+                                     mount_point, ", ".join(sorted(os.listdir(mount_point))[:5])))
+            argv = [self.zfs, "create", "-p"]
+            for prop, value in sorted(wanted.items()):
+                argv += ["-o", "%s=%s" % (prop, value)]
+            self.plan.add("zfs create %s (%s)" % (self.dataset, ", ".join("%s=%s" % kv for kv in sorted(wanted.items()))),
+                          ("run", argv + [self.dataset]))
+            for prop, value in sorted(wanted.items()):
+                self.plan.after["%s %s" % (self.dataset, prop)] = value
+            return
+        names = sorted(set(wanted) | {"mounted"})
+        _rc, out, _err = self.run([self.zfs, "get", "-H", "-p", "-o", "name,property,value,source", ",".join(names),
+                                   self.dataset])
+        current = parse_get(out).get(self.dataset, {})
+        for prop in wanted:
+            value, source = current.get(prop, (None, None))
+            self.plan.before["%s %s" % (self.dataset, prop)] = "%s (%s)" % (value, source)
+        changes = plan_properties(current, wanted)
+        settable = []
+        for prop, old, new, source in changes:
+            if prop == "mountpoint" and mp_busy:
+                self.plan.refuse("%s has mountpoint=%s; moving it to %s, which already holds files, would hide them"
+                                 % (self.dataset, old, mount_point))
+                continue
+            settable.append("%s=%s" % (prop, new))
+            self.plan.after["%s %s" % (self.dataset, prop)] = "%s (local)" % new
+        if settable:
+            self.plan.add("zfs set %s %s" % (" ".join(settable), self.dataset),
+                          ("run", [self.zfs, "set"] + settable + [self.dataset]))
+        mounted = current.get("mounted", ("yes", None))[0]
+        if mounted != "yes" and not any(s.startswith("mountpoint=") for s in settable):
+            self.plan.add("zfs mount %s" % self.dataset, ("run", [self.zfs, "mount", self.dataset]))
+
+    def build(self):
+        self.validate()
+        pool_exists = self.plan_pool(mounts())
+        self.plan_dataset(pool_exists)
+
+    def apply(self):
+        for _describe, (kind, argv) in self.plan.steps:
+            if kind == "run":
+                self.run(argv)
+
+    def read_properties(self):
+        rc, out, _err = self.run([self.zfs, "get", "-H", "-p", "-o", "name,property,value,source",
+                                  ",".join(sorted(set(self.props) | {"mountpoint", "mounted"})), self.dataset],
+                                 check=False)
+        current = parse_get(out).get(self.dataset, {}) if rc == 0 else {}
+        return dict((k, {"value": v, "source": s}) for k, (v, s) in current.items())
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            pool=dict(type="str", required=True),
+            devices=dict(type="list", elements="path", default=[]),
+            vdev_type=dict(type="str", default="single", choices=["single", "mirror", "raidz", "raidz1", "raidz2",
+                                                                  "raidz3"]),
+            pool_properties=dict(type="dict", default={}),
+            dataset=dict(type="str"),
+            mount_point=dict(type="path", required=True),
+            properties=dict(type="dict", default={"compression": "lz4", "atime": "off", "checksum": "sha256",
+                                                  "dedup": "off"}),
+            force_devices=dict(type="list", elements="path", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    storage = ZfsStorage(module)
+    storage.build()
+    plan = storage.plan
+    result = dict(changed=False, plan=plan.describe(), dataset=storage.dataset, layout=storage.layout,
+                  warnings_list=plan.warnings)
+    if plan.refusals:
+        module.fail_json(msg=" ".join(plan.refusals), refused=plan.refusals, **result)
+    for warning in plan.warnings:
+        module.warn(warning)
+    if plan.steps:
+        result["changed"] = True
+        if module._diff:
+            result["diff"] = plan.diff()
+        if not module.check_mode:
+            storage.apply()
+    result["properties"] = storage.read_properties()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
