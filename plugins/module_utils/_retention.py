@@ -144,6 +144,8 @@ def check_policy(policy, what="policy"):
     result["min_age"] = 0
     for key in sorted(policy, key=str):
         value = policy[key]
+        if value is None:  # an option left unset by an argument spec
+            continue
         if key == "min_age":
             try:
                 result["min_age"] = parse_duration(value, "%s.min_age" % what)

@@ -1,0 +1,442 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: snapshot
+short_description: Take, list and prune this collection's ZFS and btrfs snapshots, Docker-aware
+version_added: 0.2.0
+description:
+  - Ad hoc snapshots from playbooks, with the same names, retention rules and Docker exclusions as the
+    C(cowstack-snapshot) tool that the P(cowstack.docker_storage.docker_storage_snapshot#role) role schedules.
+  - Snapshots are named C(<prefix>_<label>_<YYYYMMDDTHHMMSSZ>) (UTC). Only snapshots whose whole name has that
+    form with O(prefix) are ever destroyed; snapshots made by people or other tools are never touched.
+  - O(target) is a ZFS dataset (C(pool/dataset)) or the absolute path of a btrfs subvolume. btrfs snapshots
+    are read-only subvolumes in O(snapshot_dir).
+  - Docker's own layer datasets (children Docker created under the data-root dataset), C(btrfs/subvolumes)
+    under a data-root and containerd snapshotter roots are refused as targets; snapshots are never recursive.
+  - Each run lists the target's snapshots once (C(zfs list); for btrfs the snapshot directory is read), builds a
+    plan, and outside check mode applies it; destroys are batched (C(zfs destroy pool/ds@a,b,c),
+    C(btrfs subvolume delete p1 p2 ...)), not one command per snapshot. The plan is returned in every mode.
+  - O(operation=validate) checks a whole C(cowstack-snapshot) configuration (policy, prefix, schedule, targets
+    on this host) and returns it normalised, changing nothing; the role runs it before installing anything.
+author:
+  - cowstack maintainers (@cowstack)
+extends_documentation_fragment:
+  - cowstack.docker_storage.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Returns the plan (snapshot to take, snapshots to destroy) without applying it.
+  diff_mode:
+    support: full
+    details: The snapshot names before and after.
+  idempotent:
+    support: partial
+    details:
+      - O(operation=list), O(operation=prune) and O(operation=validate) are idempotent.
+      - O(operation=take) names the snapshot after the current second, so each run takes a new one.
+  platform:
+    platforms: posix
+options:
+  operation:
+    description:
+      - V(take) takes one snapshot labelled O(label).
+      - V(list) returns this collection's snapshots of O(target) with age and size.
+      - V(prune) destroys those of this collection's snapshots with a label in O(labels) that O(policy) does not keep.
+      - V(validate) checks O(config) and the targets it names.
+    type: str
+    choices: [take, list, prune, validate]
+    default: list
+  target:
+    description:
+      - ZFS dataset name, or absolute path of a btrfs subvolume.
+      - Required unless O(operation=validate).
+    type: str
+  prefix:
+    description:
+      - First part of the snapshot names. Must not be empty or match other tools' snapshots (C(zfs-auto-snap),
+        C(autosnap) and the like are refused).
+    type: str
+    default: cowstack
+  label:
+    description:
+      - Label of the snapshot O(operation=take) takes, for example C(pre-upgrade). Lower case, digits and C(-).
+      - Snapshots with a label that is not a period are not pruned unless O(labels) names that label.
+    type: str
+    default: manual
+  policy:
+    description:
+      - Retention for O(operation=prune). For each period, the newest snapshot in each of the N most recent
+        buckets holding a snapshot is kept (UTC hours, days, ISO weeks, months, years; O(frequent_minutes)
+        slots for C(frequently)). A snapshot kept by any period is kept.
+      - Keys C(frequently), C(hourly), C(daily), C(weekly), C(monthly), C(yearly) (whole numbers, at least one
+        above 0) and C(min_age) (seconds or a duration like C(6h)) protecting younger snapshots.
+    type: dict
+  labels:
+    description: Labels that take part in O(operation=prune). Others are kept.
+    type: list
+    elements: str
+    default: [frequently, hourly, daily, weekly, monthly, yearly]
+  frequent_minutes:
+    description: Length in minutes of a C(frequently) bucket; must divide an hour.
+    type: int
+    default: 15
+  snapshot_dir:
+    description:
+      - btrfs only, directory of the read-only snapshot subvolumes, on the same filesystem as O(target).
+      - Defaults to C(<target>/.snapshots); being nested subvolumes, they are not part of later snapshots.
+    type: path
+  docker_data_roots:
+    description: Docker data-roots whose layer datasets and subvolumes are refused as targets.
+    type: list
+    elements: path
+    default: [/var/lib/docker]
+  containerd_roots:
+    description: containerd roots whose snapshotter datasets and subvolumes are refused as targets.
+    type: list
+    elements: path
+    default: [/var/lib/containerd]
+  zfs_fsnames:
+    description: Datasets named by dockerd's C(zfs.fsname) storage option; their children are refused too.
+    type: list
+    elements: str
+    default: []
+  config:
+    description:
+      - For O(operation=validate), the C(cowstack-snapshot) configuration as a mapping (keys C(prefix),
+        C(policy), C(frequent_minutes), C(schedule), C(targets), C(docker), C(monitor), C(lock_file)).
+    type: dict
+notes:
+  - Needs root. Times are UTC; a host clock far off makes new snapshots look old or young.
+seealso:
+  - name: sanoid
+    description: The retention model (periods, newest per bucket) follows sanoid and btrbk.
+    link: https://github.com/jimsalterjrs/sanoid
+"""
+
+EXAMPLES = r"""
+- name: Snapshot Docker's data-root dataset before upgrading Docker
+  cowstack.docker_storage.snapshot:
+    operation: take
+    target: tank/docker
+    label: pre-upgrade
+
+- name: List this collection's snapshots of a btrfs subvolume
+  cowstack.docker_storage.snapshot:
+    target: /srv/data
+  register: snaps
+
+- name: Keep 24 hourly and 7 daily snapshots, nothing younger than 2 hours is destroyed
+  cowstack.docker_storage.snapshot:
+    operation: prune
+    target: tank/home
+    policy:
+      hourly: 24
+      daily: 7
+      min_age: 2h
+
+- name: Also prune the pre-upgrade snapshots, keeping the newest three days' worth
+  cowstack.docker_storage.snapshot:
+    operation: prune
+    target: tank/docker
+    labels: [pre-upgrade]
+    policy:
+      daily: 3
+"""
+
+RETURN = r"""
+target:
+  description: The target as used (btrfs paths normalised).
+  returned: unless O(operation=validate)
+  type: str
+  sample: tank/docker
+kind:
+  description: V(zfs) or V(btrfs).
+  returned: unless O(operation=validate)
+  type: str
+snapshots:
+  description: This collection's snapshots of the target after the run (in check mode, as planned), oldest first.
+  returned: unless O(operation=validate)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Snapshot name (for ZFS the part after C(@)).
+      type: str
+    label:
+      description: The period or ad hoc label.
+      type: str
+    created:
+      description: Creation time from the name, ISO 8601 UTC.
+      type: str
+    age:
+      description: Age in seconds.
+      type: int
+    used:
+      description: ZFS C(used) bytes; null for btrfs.
+      type: int
+    referenced:
+      description: ZFS C(referenced) bytes; null for btrfs.
+      type: int
+others:
+  description: Names of the target's snapshots that are not this collection's (never touched).
+  returned: unless O(operation=validate)
+  type: list
+  elements: str
+plan:
+  description: What the run does (or would do in check mode).
+  returned: unless O(operation=validate)
+  type: dict
+  contains:
+    take:
+      description: The snapshot to take, or null.
+      type: str
+    destroy:
+      description: Snapshots to destroy, oldest first.
+      type: list
+      elements: str
+    keep:
+      description: For O(operation=prune), this collection's snapshots kept and the periods keeping them.
+      type: dict
+    commands:
+      description: The commands that change something, as argv lists.
+      type: list
+      elements: list
+snapshot:
+  description: The snapshot O(operation=take) took or found already taken this second.
+  returned: when O(operation=take)
+  type: str
+  sample: cowstack_pre-upgrade_20261123T051200Z
+config:
+  description: For O(operation=validate), the configuration normalised (durations in seconds, policies complete).
+  returned: when O(operation=validate)
+  type: dict
+schedule:
+  description:
+    - For O(operation=validate) with a C(schedule), its cron fields (C(minute), C(hour), C(day), C(month),
+      C(weekday), C(special_time)) and C(on_calendar), the same schedule for a systemd timer (null when systemd
+      cannot express it).
+  returned: when O(operation=validate)
+  type: dict
+docker_zfs_datasets:
+  description: For O(operation=validate), the datasets holding Docker's data-roots on this host (for opt-out properties).
+  returned: when O(operation=validate)
+  type: list
+  elements: str
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
+
+BTRFS_SUBVOLUME_INODE = 256
+
+
+class Host(object):
+    def __init__(self, module):
+        self.module = module
+        self.bins = {}
+
+    def bin(self, name):
+        if name not in self.bins:
+            self.bins[name] = self.module.get_bin_path(name, required=True)
+        return self.bins[name]
+
+    def run(self, argv):
+        argv = [self.bin(argv[0])] + list(argv[1:])
+        rc, out, err = self.module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
+        if rc != 0:
+            self.module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv[:3]), rc, (err or out).strip()),
+                                  rc=rc, cmd=argv)
+        return out
+
+    def mounts(self):
+        with open("/proc/self/mountinfo") as handle:
+            return R.parse_mounts(handle.read())
+
+
+def zfs_list(host, dataset):
+    return R.parse_zfs_list(host.run(R.zfs_list_argv(dataset)), dataset)
+
+
+def btrfs_problem(mounts, path, snapshot_dir):
+    if not os.path.isdir(path):
+        return "%s does not exist or is not a directory" % path
+    mount = R.mount_of(mounts, path)
+    if not mount or mount[1] != "btrfs":
+        return "%s is not on btrfs (%s)" % (path, mount[1] if mount else "no mount")
+    if os.stat(path).st_ino != BTRFS_SUBVOLUME_INODE:
+        return "%s is a directory on btrfs, not a subvolume" % path
+    dir_mount = R.mount_of(mounts, snapshot_dir)
+    if not dir_mount or dir_mount[1] != "btrfs" or dir_mount[2] != mount[2]:
+        return "snapshot directory %s is not on the same btrfs filesystem as %s" % (snapshot_dir, path)
+    return None
+
+
+def btrfs_list(snapshot_dir):
+    found = []
+    if not os.path.isdir(snapshot_dir):
+        return found
+    for entry in os.scandir(snapshot_dir):
+        if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == BTRFS_SUBVOLUME_INODE:
+            found.append({"name": entry.name, "creation": None, "used": None, "referenced": None})
+    return found
+
+
+def describe(rows, prefix, now):
+    ours, others = [], []
+    for row in rows:
+        parsed = R.parse_name(row["name"], prefix)
+        if parsed is None:
+            others.append(row["name"])
+            continue
+        ours.append({"name": row["name"], "label": parsed["label"], "created": parsed["time"].isoformat(),
+                     "age": now - parsed["epoch"], "used": row.get("used"), "referenced": row.get("referenced")})
+    ours.sort(key=lambda r: (r["created"], r["name"]))
+    return ours, sorted(others)
+
+
+def validate(module, host):
+    try:
+        config = R.check_config(module.params["config"])
+    except R.RetentionError as exc:
+        module.fail_json(msg="invalid snapshot configuration: %s" % exc)
+    mounts = host.mounts()
+    docker = R.docker_storage(mounts, **config["docker"])
+    problems = []
+    for item in config["targets"]:
+        reason = R.docker_refusal(item["target"], docker)
+        if reason:
+            problems.append(reason)
+        elif item["kind"] == "zfs":
+            argv = [host.bin("zfs"), "list", "-H", "-p", "-o", "name,type", item["target"]]
+            rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
+            kind = out.split("\t")[1].strip() if rc == 0 and "\t" in out else None
+            if rc != 0:
+                problems.append("%s: %s" % (item["target"], (err or out).strip() or "no such dataset"))
+            elif kind not in ("filesystem", "volume"):
+                problems.append("%s is a ZFS %s, not a filesystem or volume" % (item["target"], kind))
+        else:
+            problem = btrfs_problem(mounts, item["target"], item["snapshot_dir"])
+            if problem:
+                problems.append(problem)
+    if problems:
+        module.fail_json(msg="invalid snapshot targets: %s" % "; ".join(problems), problems=problems)
+    module.exit_json(changed=False, config=config, schedule=config.get("schedule"),
+                     docker_zfs_datasets=docker["zfs_parents"])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            operation=dict(type="str", default="list", choices=["take", "list", "prune", "validate"]),
+            target=dict(type="str"),
+            prefix=dict(type="str", default=R.DEFAULT_PREFIX),
+            label=dict(type="str", default="manual"),
+            policy=dict(type="dict"),
+            labels=dict(type="list", elements="str", default=list(R.PERIODS)),
+            frequent_minutes=dict(type="int", default=R.DEFAULT_FREQUENT_MINUTES),
+            snapshot_dir=dict(type="path"),
+            docker_data_roots=dict(type="list", elements="path", default=["/var/lib/docker"]),
+            containerd_roots=dict(type="list", elements="path", default=["/var/lib/containerd"]),
+            zfs_fsnames=dict(type="list", elements="str", default=[]),
+            config=dict(type="dict"),
+        ),
+        required_if=[
+            ("operation", "take", ("target",)),
+            ("operation", "list", ("target",)),
+            ("operation", "prune", ("target", "policy")),
+            ("operation", "validate", ("config",)),
+        ],
+        supports_check_mode=True,
+    )
+    params = module.params
+    host = Host(module)
+    if params["operation"] == "validate":
+        validate(module, host)
+
+    try:
+        prefix = R.check_prefix(params["prefix"])
+        kind = R.target_kind(params["target"])
+        R.check_frequent_minutes(params["frequent_minutes"])
+        label = R.check_label(params["label"])
+        for item in params["labels"]:
+            R.check_label(item)
+        policy = R.check_policy(params["policy"]) if params["operation"] == "prune" else None
+    except R.RetentionError as exc:
+        module.fail_json(msg=str(exc))
+    target = R.normpath(params["target"]) if kind == "btrfs" else params["target"]
+    if kind == "zfs" and params["snapshot_dir"]:
+        module.fail_json(msg="snapshot_dir is for btrfs targets only")
+    snapshot_dir = R.normpath(params["snapshot_dir"]) if params["snapshot_dir"] else R.default_snapshot_dir(target)
+
+    mounts = host.mounts()
+    docker = R.docker_storage(mounts, params["docker_data_roots"], params["containerd_roots"], params["zfs_fsnames"])
+    reason = R.docker_refusal(target, docker)
+    if reason and params["operation"] != "list":
+        module.fail_json(msg="refusing target: %s" % reason)
+
+    if kind == "zfs":
+        rows = zfs_list(host, target)
+    else:
+        problem = btrfs_problem(mounts, target, snapshot_dir)
+        if problem:
+            module.fail_json(msg=problem)
+        rows = btrfs_list(snapshot_dir)
+    now = int(time.time())
+    names = [r["name"] for r in rows]
+    plan = {"take": None, "destroy": [], "keep": {}, "commands": []}
+    result = {"changed": False, "target": target, "kind": kind}
+
+    if params["operation"] == "take":
+        name = R.snapshot_name(prefix, label, now)
+        result["snapshot"] = name
+        if name not in names:
+            plan["take"] = name
+            if kind == "zfs":
+                plan["commands"].append(R.zfs_snapshot_argv(target, name))
+            else:
+                plan["commands"].append(R.btrfs_snapshot_argv(target, os.path.join(snapshot_dir, name)))
+            rows.append({"name": name, "creation": now, "used": None, "referenced": None})
+    elif params["operation"] == "prune":
+        retention = R.plan_retention(names, policy, now, prefix, params["frequent_minutes"], tuple(params["labels"]))
+        plan["destroy"], plan["keep"] = retention["destroy"], retention["reasons"]
+        if kind == "zfs":
+            plan["commands"].extend(R.zfs_destroy_argvs(target, retention["destroy"]))
+        else:
+            plan["commands"].extend(R.btrfs_delete_argvs([os.path.join(snapshot_dir, n) for n in retention["destroy"]]))
+        gone = set(retention["destroy"])
+        rows = [r for r in rows if r["name"] not in gone]
+
+    if plan["commands"]:
+        result["changed"] = True
+        if not module.check_mode:
+            if plan["take"] and kind == "btrfs" and not os.path.isdir(snapshot_dir):
+                os.makedirs(snapshot_dir, 0o700)
+            for argv in plan["commands"]:
+                host.run(argv)
+            if kind == "zfs":
+                rows = zfs_list(host, target)
+            else:
+                rows = btrfs_list(snapshot_dir)
+
+    before, _ = describe([{"name": n} for n in names], prefix, now)
+    result["snapshots"], result["others"] = describe(rows, prefix, now)
+    result["plan"] = plan
+    if module._diff:
+        result["diff"] = {"before": "".join(s["name"] + "\n" for s in before),
+                          "after": "".join(s["name"] + "\n" for s in result["snapshots"]),
+                          "before_header": target, "after_header": target}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

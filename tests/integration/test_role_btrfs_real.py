@@ -1,0 +1,90 @@
+"""The docker_storage role on this host: btrfs on a loop device at a private data-root.
+
+Check mode (changes nothing), apply, apply again (changed=0), check again (changed=0); safe mode and bad input
+refused before any change."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+import realhost
+
+
+def play(tmp_path, extra, check=False):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n"
+                        "    - role: cowstack.docker_storage.docker_storage\n")
+    argv = [os.path.join(realhost.VENV_BIN, "ansible-playbook"), str(playbook), "-e", json.dumps(extra)]
+    if check:
+        argv += ["--check", "--diff"]
+    env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    proc = subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True, check=False)
+    match = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
+    assert match, proc.stdout[-3000:] + proc.stderr[-2000:]
+    return proc, dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+@pytest.fixture
+def site(tmp_path):
+    fstab = tmp_path / "fstab"
+    fstab.write_text("UUID=abc / ext4 defaults 0 1\n")
+    data_root = tmp_path / "docker"
+    yield {"fstab": str(fstab), "data_root": str(data_root), "tmp": tmp_path}
+    for point in realhost.mounts_under(str(tmp_path)):
+        realhost.run(["umount", point], check=False)
+
+
+def vars_for(site, devices, **extra):
+    return dict({"docker_storage_policy": "large_images", "docker_storage_data_root": site["data_root"],
+                 "docker_storage_devices": devices, "docker_storage_fstab": site["fstab"],
+                 "docker_storage_docker_unit_dropin": False}, **extra)
+
+
+def test_role_check_apply_again_check(site, tmp_path):
+    with realhost.loop_devices(1) as (device,):
+        proc, counts = play(tmp_path, vars_for(site, [device]), check=True)
+        assert counts["failed"] == 0 and counts["changed"] >= 1, proc.stdout[-3000:]
+        assert realhost.run(["blkid", "-p", device], check=False).returncode == 2, "check mode formatted the device"
+        assert "+filesystem: btrfs csum=crc32c" in proc.stdout, proc.stdout[-3000:]
+
+        proc, counts = play(tmp_path, vars_for(site, [device]))
+        assert counts["failed"] == 0 and counts["changed"] >= 1, proc.stdout[-3000:]
+        assert "btrfs" in realhost.run(["findmnt", "-n", "-o", "FSTYPE", site["data_root"]]).stdout
+
+        proc, counts = play(tmp_path, vars_for(site, [device]))
+        assert counts["failed"] == 0 and counts["changed"] == 0, proc.stdout[-3000:]
+        proc, counts = play(tmp_path, vars_for(site, [device]), check=True)
+        assert counts["failed"] == 0 and counts["changed"] == 0, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ({"docker_storage_policy": "fastest"}, "unknown policy or driver 'fastest'"),
+    ({"docker_storage_force_devices": ["/dev/loop9"]}, "docker_storage_safe_mode is true"),
+    ({"docker_storage_policy": "zfs"}, "storage-driver zfs cannot run on this host"),
+    ({"docker_storage_zfs_vdev_type": "raid7"}, "docker_storage_zfs_vdev_type"),
+    ({"docker_storage_btrfs_checksum": "md5"}, "docker_storage_btrfs_checksum"),
+])
+def test_role_bad_input(site, tmp_path, extra, fragment):
+    with realhost.loop_devices(1) as (device,):
+        proc, counts = play(tmp_path, vars_for(site, [device], **extra))
+        assert counts["failed"] == 1 and counts["changed"] == 0
+        assert fragment in proc.stdout + proc.stderr, proc.stdout[-3000:]
+        assert realhost.run(["blkid", "-p", device], check=False).returncode == 2
+
+
+def test_role_needs_devices_for_a_filesystem_to_prepare(site, tmp_path):
+    proc, counts = play(tmp_path, vars_for(site, []))
+    assert counts["failed"] == 1 and "give docker_storage_devices or docker_storage_lab_file" in proc.stdout
+
+
+def test_role_safe_mode_names_the_device(site, tmp_path):
+    with realhost.loop_devices(1) as (device,):
+        realhost.run(["mkfs.ext4", "-q", "-F", device])
+        proc, counts = play(tmp_path, vars_for(site, [device]))
+        assert counts["failed"] == 1 and "refusing to use %s" % device in proc.stdout
+        assert realhost.run(["blkid", "-p", "-o", "value", "-s", "TYPE", device]).stdout.strip() == "ext4"
