@@ -127,7 +127,7 @@ ansible_facts:
         docker:
           description:
             - C(installed), C(version), C(running), C(driver), C(image_store) (graphdriver or containerd),
-              C(driver_status), C(images), C(containers), C(data_root), C(userns_remap), C(host).
+              C(driver_status), C(images), C(containers), C(volumes), C(data_root), C(userns_remap), C(host).
           type: dict
           returned: always
         prior_drivers:
@@ -390,7 +390,8 @@ class Gatherer(object):
         dockerd = self.bin("dockerd")
         cli = self.bin("docker")
         result = {"installed": bool(dockerd or cli), "version": None, "running": False, "driver": None,
-                  "image_store": None, "driver_status": [], "images": None, "containers": None, "data_root": None,
+                  "image_store": None, "driver_status": [], "images": None, "containers": None, "volumes": None,
+                  "data_root": None,
                   "userns_remap": False, "api_version": None, "host": host, "dockerd_path": dockerd, "error": None}
         info = version = None
         if host.startswith("unix://"):
@@ -412,6 +413,11 @@ class Gatherer(object):
             result.update(storage_view(info, version))
             result["running"] = True
             result["error"] = None
+            if host.startswith("unix://"):
+                try:
+                    result["volumes"] = len((self.api_get(host, "/volumes") or {}).get("Volumes") or [])
+                except (IOError, OSError, ValueError, socket.error, http_client.HTTPException):
+                    result["volumes"] = None
         if not result["version"] and dockerd:
             rc, out, _err = self.run([dockerd, "--version"])
             match = re.search(r"version\s+([0-9][^\s,]*)", out or "")

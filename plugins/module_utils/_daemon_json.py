@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""daemon.json: the storage keys merged over the keys other tools own, and what changing them means for the
+images dockerd holds. Pure, no I/O."""
+
+from __future__ import annotations
+
+from ._systemd_unit import flag_conflicts
+
+# The keys this collection owns. Everything else in daemon.json belongs to other tools and is kept as it is.
+STORAGE_KEYS = ("storage-driver", "storage-opts", "data-root")
+# Keys the user may add through docker_storage_daemon_options (dockerd's own options, checked by name).
+KNOWN_DAEMON_KEYS = (
+    "allow-nondistributable-artifacts", "api-cors-header", "authorization-plugins", "bip", "bridge", "builder",
+    "cgroup-parent", "containerd", "containerd-namespace", "containerd-plugin-namespace", "data-root", "debug",
+    "default-address-pools", "default-cgroupns-mode", "default-gateway", "default-gateway-v6", "default-ipc-mode",
+    "default-runtime", "default-shm-size", "default-ulimits", "dns", "dns-opts", "dns-search", "exec-opts",
+    "exec-root", "experimental", "features", "fixed-cidr", "fixed-cidr-v6", "group", "hosts", "icc", "init",
+    "init-path", "insecure-registries", "ip", "ip-forward", "ip-masq", "iptables", "ip6tables", "ipv6", "labels",
+    "live-restore", "log-driver", "log-format", "log-level", "log-opts", "max-concurrent-downloads",
+    "max-concurrent-uploads", "max-download-attempts", "metrics-addr", "mtu", "no-new-privileges", "node-generic-resources",
+    "oom-score-adjust", "pidfile", "raw-logs", "registry-mirrors", "runtimes", "seccomp-profile", "selinux-enabled",
+    "shutdown-timeout", "storage-driver", "storage-opts", "swarm-default-advertise-addr", "tls", "tlscacert", "tlscert",
+    "tlskey", "tlsverify", "userland-proxy", "userland-proxy-path", "userns-remap", "proxies", "cdi-spec-dirs",
+)
+MIGRATIONS = ("none", "save_load", "accept_hidden")
+
+
+def merge(existing, storage, extra=None):
+    """``existing`` with the storage keys (and ``extra`` daemon options) set, in order.
+
+    Keys already in the file keep their place and, unless set here, their value; new keys are appended.
+    A storage key whose value is None is removed (for example storage-opts that no longer apply).
+    """
+    merged = dict(existing or {})
+    for key, value in list((storage or {}).items()) + list((extra or {}).items()):
+        if key == "features" and isinstance(value, dict):
+            features = dict(merged.get("features") or {})
+            features.update(value)
+            merged["features"] = features
+        elif value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    if "graph" in merged and "data-root" in (storage or {}):
+        merged.pop("graph")  # the legacy name of data-root; both at once make dockerd fail
+    return merged
+
+
+def storage_keys(choice, data_root, default_data_root="/var/lib/docker", pin_image_store=False):
+    """The storage keys for a choice of ``choose()``: driver, validated opts, data-root, image store pin."""
+    keys = {"storage-driver": choice["driver"],
+            "storage-opts": list(choice["storage_opts"]) if choice.get("storage_opts") else None,
+            "data-root": data_root if data_root and data_root != default_data_root else None}
+    if pin_image_store and choice.get("image_store"):
+        keys["features"] = {"containerd-snapshotter": choice["image_store"] == "containerd"}
+    return keys
+
+
+def validate_extra(options):
+    """Unknown keys in the user's extra daemon options -> errors."""
+    errors = []
+    for key in sorted(options or {}):
+        if key not in KNOWN_DAEMON_KEYS:
+            errors.append("docker_storage_daemon_options: unknown dockerd option %r (check the spelling against "
+                          "dockerd's daemon.json reference)" % key)
+        elif key in STORAGE_KEYS:
+            errors.append("docker_storage_daemon_options: %s is set by the role from the policy; use "
+                          "docker_storage_policy / docker_storage_storage_opts / docker_storage_data_root" % key)
+    return errors
+
+
+def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False):
+    """What writing daemon.json for ``choice`` means on the host ``facts`` describe.
+
+    Returns ``content`` (merged), ``changed``, ``conflicts`` (options the service sets as flags too),
+    ``switch`` (what changes for dockerd: driver, data-root, image store), ``hidden`` (images, containers,
+    volumes the switch would hide), ``errors``.
+    """
+    daemon_json = facts.get("daemon_json") or {}
+    existing = daemon_json.get("content") or {}
+    docker = facts.get("docker") or {}
+    errors = validate_extra(extra)
+    if migration not in MIGRATIONS:
+        errors.append("docker_storage_migration must be one of %s" % ", ".join(MIGRATIONS))
+    keys = storage_keys(choice, data_root, pin_image_store=pin_image_store)
+    content = merge(existing, keys, extra)
+    flags = [(f["flag"], f["key"], f.get("value"), f.get("file"), f.get("line"))
+             for f in ((facts.get("service") or {}).get("flags") or [])]
+    conflicts = flag_conflicts(flags, content)
+    switch = {}
+    if docker.get("running"):
+        if docker.get("driver") and docker["driver"] != choice["driver"]:
+            switch["driver"] = [docker["driver"], choice["driver"]]
+        if docker.get("data_root") and docker["data_root"] != data_root:
+            switch["data-root"] = [docker["data_root"], data_root]
+        if docker.get("image_store") and choice.get("image_store") and docker["image_store"] != choice["image_store"]:
+            switch["image_store"] = [docker["image_store"], choice["image_store"]]
+    hidden = {}
+    if switch:
+        for key in ("images", "containers", "volumes"):
+            if docker.get(key):
+                hidden[key] = docker[key]
+    if hidden and migration == "none":
+        errors.append(
+            "switching %s would hide %s from dockerd (they stay on disk under %s, invisible). Nothing was changed. "
+            "Set docker_storage_migration: save_load to save the images and load them after the switch, or "
+            "accept_hidden to switch anyway and keep the old data hidden" % (
+                ", ".join("%s %s -> %s" % (k, v[0], v[1]) for k, v in sorted(switch.items())),
+                ", ".join("%d %s" % (v, k) for k, v in sorted(hidden.items())), docker.get("data_root")))
+    if hidden.get("containers") and migration == "save_load":
+        errors.append("%d containers exist: their writable layers cannot move to another driver. Remove them (docker "
+                      "rm), or recreate them after the switch from their images; nothing was changed" % hidden["containers"])
+    for conflict in conflicts:
+        errors.append("%s is set in daemon.json and as the flag %s in %s line %s: dockerd would not start. Remove the "
+                      "flag there (or set docker_storage_remove_unit_flags). Nothing was changed"
+                      % (conflict["key"], conflict["flag"], conflict["file"], conflict["line"]))
+    return {"content": content, "changed": content != existing or not daemon_json.get("exists"),
+            "conflicts": conflicts, "switch": switch, "hidden": hidden, "errors": errors}

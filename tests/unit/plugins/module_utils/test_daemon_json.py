@@ -1,0 +1,102 @@
+"""daemon.json merge: foreign keys kept in place and value, storage keys set, switches refused without a migration."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._choice import choose
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._daemon_json import merge, plan, validate_extra
+from factsbuilder import facts
+
+FOREIGN = {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"},
+           "runtimes": {"nvidia": {"path": "nvidia-container-runtime", "runtimeArgs": []}},
+           "registry-mirrors": ["https://mirror.example.invalid"]}
+
+
+def test_merge_keeps_foreign_keys_in_order_and_value():
+    existing = dict(FOREIGN, **{"storage-driver": "overlay2"})
+    merged = merge(existing, {"storage-driver": "btrfs", "storage-opts": None, "data-root": None})
+    assert list(merged) == ["log-driver", "log-opts", "runtimes", "registry-mirrors", "storage-driver"]
+    for key in FOREIGN:
+        assert json.dumps(merged[key]) == json.dumps(FOREIGN[key])
+    assert merged["storage-driver"] == "btrfs"
+
+
+def test_merge_features_and_legacy_graph():
+    merged = merge({"features": {"buildkit": True}, "graph": "/old"},
+                   {"storage-driver": "overlay2", "data-root": "/srv/docker",
+                    "features": {"containerd-snapshotter": False}})
+    assert merged == {"features": {"buildkit": True, "containerd-snapshotter": False}, "storage-driver": "overlay2",
+                      "data-root": "/srv/docker"}
+
+
+def _running(fs="ext4", driver="overlay2", images=3, containers=0, volumes=1, daemon_json=None, version="26.1.5",
+             data_root="/var/lib/docker"):
+    f = facts(fs, version, daemon_json=daemon_json)
+    f["docker"].update({"running": True, "driver": driver, "image_store": "graphdriver", "images": images,
+                        "containers": containers, "volumes": volumes, "data_root": data_root})
+    return f
+
+
+def test_plan_unchanged_when_already_pinned():
+    f = _running(daemon_json=dict(FOREIGN, **{"storage-driver": "overlay2"}))
+    result = plan(f, choose(f, "overlay2"), "/var/lib/docker")
+    assert result["changed"] is False and result["errors"] == [] and result["switch"] == {}
+
+
+def test_plan_switch_with_images_is_refused_without_migration():
+    f = _running(fs="btrfs", daemon_json=dict(FOREIGN))
+    result = plan(f, choose(f, "btrfs"), "/var/lib/docker")
+    assert result["switch"] == {"driver": ["overlay2", "btrfs"]}
+    assert result["hidden"] == {"images": 3, "volumes": 1}
+    assert any("docker_storage_migration: save_load" in e for e in result["errors"])
+    for migration in ("save_load", "accept_hidden"):
+        assert plan(f, choose(f, "btrfs"), "/var/lib/docker", migration=migration)["errors"] == []
+
+
+def test_plan_save_load_refuses_containers():
+    f = _running(fs="btrfs", containers=2)
+    result = plan(f, choose(f, "btrfs"), "/var/lib/docker", migration="save_load")
+    assert any("2 containers exist" in e for e in result["errors"])
+
+
+def test_plan_data_root_move_is_a_switch():
+    f = _running(images=0, volumes=2)
+    result = plan(f, choose(f, "overlay2"), "/srv/docker")
+    assert result["switch"] == {"data-root": ["/var/lib/docker", "/srv/docker"]}
+    assert result["content"]["data-root"] == "/srv/docker"
+    assert result["hidden"] == {"volumes": 2} and result["errors"]
+
+
+def test_plan_flag_conflicts_name_file_and_line():
+    f = _running(images=0, volumes=0)
+    f["service"] = {"flags": [{"flag": "--storage-driver", "key": "storage-driver", "value": "overlay2",
+                               "file": "/etc/systemd/system/docker.service.d/override.conf", "line": 3}]}
+    result = plan(f, choose(f, "overlay2"), "/var/lib/docker")
+    assert result["conflicts"][0]["file"].endswith("override.conf")
+    assert any("override.conf line 3" in e for e in result["errors"])
+
+
+def test_plan_pins_the_image_store_on_request():
+    f = facts("ext4", "29.0.0")
+    choice = choose(f, "auto")
+    result = plan(f, choice, "/var/lib/docker", pin_image_store=True)
+    assert result["content"] == {"storage-driver": "overlayfs", "features": {"containerd-snapshotter": True}}
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"log-drivr": "journald"}, "unknown dockerd option 'log-drivr'"),
+    ({"storage-driver": "vfs"}, "set by the role"),
+    ({"live-restore": True}, None),
+])
+def test_extra_options(options, fragment):
+    errors = validate_extra(options)
+    assert (errors and fragment in errors[0]) if fragment else errors == []
+
+
+def test_unknown_migration_is_an_error():
+    f = _running()
+    assert any("docker_storage_migration must be" in e for e in plan(f, choose(f, "overlay2"), "/var/lib/docker",
+                                                                     migration="copy")["errors"])
