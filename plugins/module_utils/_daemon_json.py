@@ -74,7 +74,7 @@ def validate_extra(options):
 def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False):
     """What writing daemon.json for ``choice`` means on the host ``facts`` describe.
 
-    Returns ``content`` (merged), ``changed``, ``conflicts`` (options the service sets as flags too),
+    Returns ``content`` (merged), ``write`` (the file must be written), ``conflicts`` (options the service sets as flags too),
     ``switch`` (what changes for dockerd: driver, data-root, image store), ``hidden`` (images, containers,
     volumes the switch would hide), ``errors``.
     """
@@ -116,5 +116,5 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
         errors.append("%s is set in daemon.json and as the flag %s in %s line %s: dockerd would not start. Remove the "
                       "flag there (or set docker_storage_remove_unit_flags). Nothing was changed"
                       % (conflict["key"], conflict["flag"], conflict["file"], conflict["line"]))
-    return {"content": content, "changed": content != existing or not daemon_json.get("exists"),
+    return {"content": content, "write": content != existing or not daemon_json.get("exists"),
             "conflicts": conflicts, "switch": switch, "hidden": hidden, "errors": errors}

@@ -60,6 +60,10 @@ options:
     description: Seconds to wait for the daemon's API.
     type: float
     default: 10
+  gather_image_size:
+    description: Also ask the daemon for the size of its image layers (C(docker.images_size)); slower with many images.
+    type: bool
+    default: false
   strict:
     description:
       - Fail when C(daemon.json) is unreadable or not valid JSON, or data-root is not a directory.
@@ -115,7 +119,8 @@ ansible_facts:
         backing_fs:
           description:
             - Mount holding data-root (C(mount_point), C(source), C(fstype), C(options)), C(xfs_ftype) (int or
-              null), C(d_type) (bool, null when it could not be measured), C(pquota) (bool) and C(probe_path).
+              null), C(d_type) (bool, null when it could not be measured), C(pquota) (bool), C(free_bytes) and
+              C(probe_path).
           type: dict
           returned: always
         available:
@@ -127,8 +132,13 @@ ansible_facts:
         docker:
           description:
             - C(installed), C(version), C(running), C(driver), C(image_store) (graphdriver or containerd),
-              C(driver_status), C(images), C(containers), C(volumes), C(data_root), C(userns_remap), C(host).
+              C(driver_status), C(images), C(containers), C(volumes), C(data_root), C(userns_remap), C(host), and
+              C(images_size) with O(gather_image_size).
           type: dict
+          returned: always
+        data_root_empty:
+          description: Whether data-root is missing or an empty directory.
+          type: bool
           returned: always
         prior_drivers:
           description: Driver directories under data-root that hold state (vfs ignored, as dockerd does).
@@ -416,6 +426,8 @@ class Gatherer(object):
             if host.startswith("unix://"):
                 try:
                     result["volumes"] = len((self.api_get(host, "/volumes") or {}).get("Volumes") or [])
+                    if self.params["gather_image_size"]:
+                        result["images_size"] = (self.api_get(host, "/system/df") or {}).get("LayersSize")
                 except (IOError, OSError, ValueError, socket.error, http_client.HTTPException):
                     result["volumes"] = None
         if not result["version"] and dockerd:
@@ -469,7 +481,7 @@ class Gatherer(object):
         mount = mount_for(parse_mountinfo(_read("/proc/self/mountinfo")), real) or {}
         fstype = mount.get("fstype")
         result = {"mount_point": mount.get("mount_point"), "source": mount.get("source"), "fstype": fstype,
-                  "options": mount.get("options", []), "xfs_ftype": None, "d_type": None,
+                  "options": mount.get("options", []), "xfs_ftype": None, "d_type": None, "free_bytes": None,
                   "pquota": fstype == "xfs" and has_project_quota(mount.get("options")), "probe_path": real}
         if fstype == "xfs":
             xfs_info = self.bin("xfs_info")
@@ -488,6 +500,11 @@ class Gatherer(object):
         if d_type is None and os.path.isdir(real) and os.access(real, os.W_OK):
             d_type = measure_d_type_by_probe(real)
         result["d_type"] = d_type
+        try:
+            vfs = os.statvfs(real)
+            result["free_bytes"] = vfs.f_bavail * vfs.f_frsize
+        except OSError:
+            pass
         return result
 
     def prior_drivers(self, data_root):
@@ -515,6 +532,7 @@ def main():
                 "/lib/systemd/system", "/usr/lib/systemd/system"]),
             api_timeout=dict(type="float", default=10),
             strict=dict(type="bool", default=True),
+            gather_image_size=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -562,6 +580,7 @@ def main():
         "available": gather.available(release, docker["version"]),
         "docker": docker,
         "prior_drivers": gather.prior_drivers(data_root) if os.path.isdir(data_root) else [],
+        "data_root_empty": not (os.path.isdir(data_root) and os.listdir(data_root)),
         "daemon_json": daemon_json,
         "service": service,
     }

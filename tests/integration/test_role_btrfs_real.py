@@ -42,7 +42,7 @@ def site(tmp_path):
 def vars_for(site, devices, **extra):
     return dict({"docker_storage_policy": "large_images", "docker_storage_data_root": site["data_root"],
                  "docker_storage_devices": devices, "docker_storage_fstab": site["fstab"],
-                 "docker_storage_docker_unit_dropin": False}, **extra)
+                 "docker_storage_docker_unit_dropin": False, "docker_storage_manage_daemon": False}, **extra)
 
 
 def test_role_check_apply_again_check(site, tmp_path):

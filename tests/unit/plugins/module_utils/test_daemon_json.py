@@ -43,7 +43,7 @@ def _running(fs="ext4", driver="overlay2", images=3, containers=0, volumes=1, da
 def test_plan_unchanged_when_already_pinned():
     f = _running(daemon_json=dict(FOREIGN, **{"storage-driver": "overlay2"}))
     result = plan(f, choose(f, "overlay2"), "/var/lib/docker")
-    assert result["changed"] is False and result["errors"] == [] and result["switch"] == {}
+    assert result["write"] is False and result["errors"] == [] and result["switch"] == {}
 
 
 def test_plan_switch_with_images_is_refused_without_migration():
