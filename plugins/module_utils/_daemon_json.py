@@ -6,7 +6,7 @@ images dockerd holds. Pure, no I/O."""
 
 from __future__ import annotations
 
-from ._systemd_unit import flag_conflicts
+from ._systemd_unit import flag_conflicts, without_flags
 
 # The keys this collection owns. Everything else in daemon.json belongs to other tools and is kept as it is.
 STORAGE_KEYS = ("storage-driver", "storage-opts", "data-root")
@@ -71,7 +71,7 @@ def validate_extra(options):
     return errors
 
 
-def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False):
+def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False, remove_unit_flags=False):
     """What writing daemon.json for ``choice`` means on the host ``facts`` describe.
 
     Returns ``content`` (merged), ``write`` (the file must be written), ``conflicts`` (options the service sets as flags too),
@@ -112,9 +112,12 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
     if hidden.get("containers") and migration == "save_load":
         errors.append("%d containers exist: their writable layers cannot move to another driver. Remove them (docker "
                       "rm), or recreate them after the switch from their images; nothing was changed" % hidden["containers"])
-    for conflict in conflicts:
+    exec_start = None
+    if conflicts and remove_unit_flags:
+        exec_start = without_flags((facts.get("service") or {}).get("exec_start"), set(c["key"] for c in conflicts))
+    for conflict in ([] if remove_unit_flags else conflicts):
         errors.append("%s is set in daemon.json and as the flag %s in %s line %s: dockerd would not start. Remove the "
                       "flag there (or set docker_storage_remove_unit_flags). Nothing was changed"
                       % (conflict["key"], conflict["flag"], conflict["file"], conflict["line"]))
     return {"content": content, "write": content != existing or not daemon_json.get("exists"),
-            "conflicts": conflicts, "switch": switch, "hidden": hidden, "errors": errors}
+            "conflicts": conflicts, "exec_start": exec_start, "switch": switch, "hidden": hidden, "errors": errors}

@@ -170,3 +170,25 @@ def flag_conflicts(flags, daemon_json):
                                   "file": path, "line": line})
                 break
     return conflicts
+
+
+def without_flags(exec_start, keys):
+    """The ExecStart command line ``exec_start`` (as storage_facts reports it) without the flags that set any of
+    ``keys`` -> the new command line, for a drop-in that overrides ExecStart."""
+    words = shlex.split(exec_start or "")
+    kept, i = words[:1], 1
+    while i < len(words):
+        word = words[i]
+        i += 1
+        name = word.split("=", 1)[0]
+        consumes = "=" not in word and i < len(words) and not words[i].startswith("-")
+        key = SHORT_FLAGS.get(name) if not name.startswith("--") else LONG_FLAG_KEYS.get(name[2:], name[2:])
+        if word.startswith("-") and key in keys:
+            if consumes:
+                i += 1
+            continue
+        kept.append(word)
+        if word.startswith("-") and consumes:
+            kept.append(words[i])
+            i += 1
+    return " ".join(shlex.quote(w) for w in kept)

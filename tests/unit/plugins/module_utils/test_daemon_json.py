@@ -100,3 +100,18 @@ def test_unknown_migration_is_an_error():
     f = _running()
     assert any("docker_storage_migration must be" in e for e in plan(f, choose(f, "overlay2"), "/var/lib/docker",
                                                                      migration="copy")["errors"])
+
+
+def test_remove_unit_flags_gives_a_command_line_without_them():
+    f = _running(images=0, volumes=0)
+    f["service"] = {"exec_start": "/usr/sbin/dockerd -H fd:// -s overlay2 --storage-opt=overlay2.size=1G --debug "
+                                  "--containerd=/run/containerd/containerd.sock",
+                    "flags": [{"flag": "-s", "key": "storage-driver", "value": "overlay2", "file": "u", "line": 3},
+                              {"flag": "--storage-opt", "key": "storage-opts", "value": "overlay2.size=1G",
+                               "file": "u", "line": 3}]}
+    choice = choose(f, "overlay2", storage_opts=[])
+    choice["storage_opts"] = ["overlay2.size=1G"]
+    result = plan(f, choice, "/var/lib/docker", remove_unit_flags=True)
+    assert result["errors"] == []
+    assert result["exec_start"] == ("/usr/sbin/dockerd -H fd:// --debug "
+                                    "--containerd=/run/containerd/containerd.sock")
