@@ -14,12 +14,14 @@ COLL_LINK := $(ROOT)/.build/collections/ansible_collections/cowstack/docker_stor
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup venv collection audit test unit integration oracle sanity sanity-min lint docs bench clean
+.PHONY: help setup venv collection audit test unit integration sanity lint docs bench molecule molecule-ci clean
 
 help:
 	@echo "make audit        check-mode audit of this machine (report in audit-report/)"
 	@echo "make test         every test CI runs: unit, sanity (newest and oldest ansible-core), lint, docs, integration"
 	@echo "make unit | integration | sanity | lint | docs | bench"
+	@echo "make molecule-ci  the VM scenarios CI runs (bench and zfs on Debian 12 and 13)"
+	@echo "make molecule     the full VM matrix (every scenario on Debian 12 and 13)"
 
 setup:  ## Debian packages the tests use (root)
 	@bash $(ROOT)/tests/setup-host.sh
@@ -44,7 +46,7 @@ collection:  ## this checkout as cowstack.docker_storage on the collections path
 audit: venv collection
 	$(BIN)/ansible-playbook playbooks/audit.yml
 
-test: setup venv collection unit sanity lint docs integration
+test: setup venv collection unit sanity lint docs integration molecule-ci
 
 unit: venv collection
 	$(BIN)/python -m pytest -q tests/unit
@@ -62,6 +64,15 @@ lint: venv collection
 
 docs: venv collection
 	@bash tests/sanity/docs.sh $(BIN)
+
+# VM scenarios (qemu under emulation; images built locally with debootstrap, cached by recipe hash).
+MOLECULE_CI ?= --scenario bench --scenario zfs
+
+molecule-ci: venv collection
+	bash tests/vm/run-scenarios.sh $(MOLECULE_CI)
+
+molecule: venv collection
+	bash tests/vm/run-scenarios.sh --keep-going
 
 bench: venv collection
 	$(BIN)/python bench/audit_vs_ping.py
