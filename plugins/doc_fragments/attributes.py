@@ -41,3 +41,17 @@ attributes:
     details:
       - This action does not modify state.
 """
+
+    # For state modules that plan, then apply outside check mode, and return a before/after diff.
+    STATE_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+  platform:
+    platforms: linux
+"""

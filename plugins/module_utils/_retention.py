@@ -441,6 +441,10 @@ def _under(path, parent, inclusive=True):
     return path.startswith(parent.rstrip("/") + "/")
 
 
+def _unescape(field):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
 def parse_mounts(mountinfo_text):
     """``(mount_point, fstype, source)`` per line of /proc/self/mountinfo, in the kernel's order."""
     mounts = []
@@ -451,8 +455,7 @@ def parse_mounts(mountinfo_text):
         sep = parts.index("-")
         if len(parts) < sep + 3 or len(parts) < 5:
             continue
-        unescape = lambda s: re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)  # noqa: E731
-        mounts.append((unescape(parts[4]), parts[sep + 1], unescape(parts[sep + 2])))
+        mounts.append((_unescape(parts[4]), parts[sep + 1], _unescape(parts[sep + 2])))
     return mounts
 
 
@@ -468,14 +471,18 @@ def mount_of(mounts, path):
 def docker_storage(mounts, data_roots=("/var/lib/docker",), containerd_roots=("/var/lib/containerd",),
                    zfs_fsnames=()):
     """What Docker and containerd own, from the mount table: ``zfs_parents`` (datasets whose children are
-    Docker layers), ``zfs_excluded`` (datasets excluded with all their descendants) and
-    ``paths_excluded`` (btrfs paths excluded with everything below)."""
-    parents, excluded, paths = list(zfs_fsnames), [], []
+    Docker layers), ``zfs_excluded`` (datasets excluded with all their descendants), ``paths_excluded``
+    (btrfs paths excluded with everything below) and ``zfs_dedicated`` (parents mounted exactly at a
+    data-root or its ``zfs`` directory: Docker's own datasets, safe to mark ``com.sun:auto-snapshot=false``;
+    a data-root that is a plain directory of, say, the root dataset is not listed)."""
+    parents, excluded, paths, dedicated = list(zfs_fsnames), [], [], []
     for root in data_roots:
         root = normpath(root)
         held = mount_of(mounts, root + "/zfs")
         if held and held[1] == "zfs" and held[2] not in parents:
             parents.append(held[2])
+        if held and held[1] == "zfs" and normpath(held[0]) in (root, root + "/zfs") and held[2] not in dedicated:
+            dedicated.append(held[2])
         paths.extend([root + "/btrfs", root + "/zfs", root + "/overlay2", root + "/containerd"])
     for root in containerd_roots:
         root = normpath(root)
@@ -485,7 +492,7 @@ def docker_storage(mounts, data_roots=("/var/lib/docker",), containerd_roots=("/
             held = mount_of(mounts, snap_root)
             if kind == "zfs" and held and held[1] == "zfs" and normpath(held[0]) == snap_root:
                 excluded.append(held[2])
-    return {"zfs_parents": parents, "zfs_excluded": excluded, "paths_excluded": paths}
+    return {"zfs_parents": parents, "zfs_excluded": excluded, "paths_excluded": paths, "zfs_dedicated": dedicated}
 
 
 def docker_refusal(target, docker):

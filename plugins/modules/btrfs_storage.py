@@ -29,18 +29,12 @@ author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
+  - cowstack.docker_storage.attributes.STATE_MODULE
 attributes:
   check_mode:
-    support: full
     details:
       - When the top level of an existing filesystem is not mounted anywhere, check mode mounts it read-only
         on a temporary directory to list its subvolumes, and unmounts it again.
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
-  platform:
-    platforms: linux
 options:
   devices:
     description: Block devices of the filesystem (whole disks, partitions or loop devices).
@@ -149,7 +143,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._btrfs imp
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._fstab import entry_for, render, replace_entry
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import mount_for
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
     C_LOCALE, inspect, mounts, read_text,
 )
@@ -413,22 +407,10 @@ def main():
     )
     storage = BtrfsStorage(module)
     storage.build()
-    plan = storage.plan
-    result = dict(changed=False, plan=plan.describe(), uuid=storage.uuid, checksum=storage.csum,
-                  profiles=storage.profiles, warnings_list=plan.warnings)
-    if plan.refusals:
-        module.fail_json(msg=" ".join(plan.refusals), refused=plan.refusals, **result)
-    for warning in plan.warnings:
-        module.warn(warning)
-    if plan.steps:
-        result["changed"] = True
-        if module._diff:
-            result["diff"] = plan.diff()
-        if not module.check_mode:
-            storage.apply()
-            result["uuid"] = storage.uuid
+    result = settle(module, storage.plan, dict(uuid=storage.uuid, checksum=storage.csum, profiles=storage.profiles),
+                    storage.apply)
+    result["uuid"] = storage.uuid
     module.exit_json(**result)
-
 
 if __name__ == "__main__":
     main()

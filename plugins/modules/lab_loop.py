@@ -22,15 +22,7 @@ author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
-  platform:
-    platforms: linux
+  - cowstack.docker_storage.attributes.STATE_MODULE
 options:
   path:
     description: The backing file.

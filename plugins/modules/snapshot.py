@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: snapshot
 short_description: Take, list and prune this collection's ZFS and btrfs snapshots, Docker-aware
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Ad hoc snapshots from playbooks, with the same names, retention rules and Docker exclusions as the
     C(cowstack-snapshot) tool that the P(cowstack.docker_storage.docker_storage_snapshot#role) role schedules.
@@ -224,7 +224,9 @@ schedule:
   returned: when O(operation=validate)
   type: dict
 docker_zfs_datasets:
-  description: For O(operation=validate), the datasets holding Docker's data-roots on this host (for opt-out properties).
+  description:
+    - For O(operation=validate), the datasets mounted exactly at Docker's data-roots on this host (Docker's own, for
+      opt-out properties). A data-root that is a plain directory of another dataset is not listed.
   returned: when O(operation=validate)
   type: list
   elements: str
@@ -245,9 +247,12 @@ class Host(object):
         self.module = module
         self.bins = {}
 
-    def bin(self, name):
+    def bin(self, name, required=True):
         if name not in self.bins:
-            self.bins[name] = self.module.get_bin_path(name, required=True)
+            self.bins[name] = self.module.get_bin_path(name)
+        if required and not self.bins[name]:
+            self.module.fail_json(msg="%s target %s: this host has no %s command" % (
+                "ZFS" if name == "zfs" else "btrfs", self.module.params.get("target"), name))
         return self.bins[name]
 
     def run(self, argv):
@@ -316,6 +321,8 @@ def validate(module, host):
         reason = R.docker_refusal(item["target"], docker)
         if reason:
             problems.append(reason)
+        elif item["kind"] == "zfs" and not host.bin("zfs", required=False):
+            problems.append("%s is a ZFS dataset name, but this host has no zfs command" % item["target"])
         elif item["kind"] == "zfs":
             argv = [host.bin("zfs"), "list", "-H", "-p", "-o", "name,type", item["target"]]
             rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
@@ -331,7 +338,7 @@ def validate(module, host):
     if problems:
         module.fail_json(msg="invalid snapshot targets: %s" % "; ".join(problems), problems=problems)
     module.exit_json(changed=False, config=config, schedule=config.get("schedule"),
-                     docker_zfs_datasets=docker["zfs_parents"])
+                     docker_zfs_datasets=docker["zfs_dedicated"])
 
 
 def main():
@@ -428,7 +435,7 @@ def main():
             else:
                 rows = btrfs_list(snapshot_dir)
 
-    before, _ = describe([{"name": n} for n in names], prefix, now)
+    before = describe([{"name": n} for n in names], prefix, now)[0]
     result["snapshots"], result["others"] = describe(rows, prefix, now)
     result["plan"] = plan
     if module._diff:

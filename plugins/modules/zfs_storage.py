@@ -29,15 +29,7 @@ author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
-  platform:
-    platforms: linux
+  - cowstack.docker_storage.attributes.STATE_MODULE
 options:
   pool:
     description: Pool name.
@@ -119,7 +111,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
     C_LOCALE, inspect, mounts, read_text,
 )
@@ -317,22 +309,9 @@ def main():
     )
     storage = ZfsStorage(module)
     storage.build()
-    plan = storage.plan
-    result = dict(changed=False, plan=plan.describe(), dataset=storage.dataset, layout=storage.layout,
-                  warnings_list=plan.warnings)
-    if plan.refusals:
-        module.fail_json(msg=" ".join(plan.refusals), refused=plan.refusals, **result)
-    for warning in plan.warnings:
-        module.warn(warning)
-    if plan.steps:
-        result["changed"] = True
-        if module._diff:
-            result["diff"] = plan.diff()
-        if not module.check_mode:
-            storage.apply()
+    result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout), storage.apply)
     result["properties"] = storage.read_properties()
     module.exit_json(**result)
-
 
 if __name__ == "__main__":
     main()
