@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -225,6 +224,8 @@ def run(config, args, log):
         try:
             check_target(config, item, mounts)
             store = backend(runner, item, mounts)
+            if item["kind"] == "btrfs":
+                store.probe()  # no command: stat and the mount table
             names = [s["name"] for s in store.list()]
             if not args.prune_only:
                 label = R.label_for_new(names, policy, now, config["prefix"], config["frequent_minutes"])
@@ -299,7 +300,7 @@ def check_config(config, log):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="cowstack-snapshot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="cowstack-snapshot", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="JSON configuration (default %(default)s)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="monitoring: age of the newest snapshot, Nagios codes")
