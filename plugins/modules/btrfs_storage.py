@@ -261,8 +261,9 @@ class BtrfsStorage(object):
             if any(info["holds"] for info in infos):
                 argv.append("-f")
             argv += [i["path"] for i in infos]
-            self.plan.add("mkfs.btrfs %s (label %s, csum %s)" % (" ".join(i["path"] for i in infos), self.p["label"],
-                                                                  self.p["checksum"]), ("mkfs", argv))
+            names = " ".join(i["path"] for i in infos)
+            self.plan.add("mkfs.btrfs %s (label %s, csum %s)" % (names, self.p["label"], self.p["checksum"]),
+                          ("mkfs", argv))
             self.plan.before["filesystem"] = "none"
             self.plan.after["filesystem"] = "btrfs csum=%s" % self.p["checksum"]
             self.csum = self.p["checksum"]
@@ -278,9 +279,9 @@ class BtrfsStorage(object):
                 for key, name in (("data_profile", "data"), ("metadata_profile", "metadata")):
                     wanted, have = self.p[key], self.profiles.get(name)
                     if wanted and have and have != wanted:
-                        self.plan.refuse("the %s profile is %s, not %s: convert it yourself with 'btrfs balance start "
-                                         "-%sconvert=%s %s' (drift refused)" % (name, have, wanted, name[0], wanted,
-                                                                                   mount_point))
+                        self.plan.refuse(
+                            "the %s profile is %s, not %s: convert it yourself with 'btrfs balance start -%sconvert=%s "
+                            "%s' (drift refused)" % (name, have, wanted, name[0], wanted, mount_point))
                 has_subvol = os.path.isdir(os.path.join(top_path, subvol)) and self.is_subvolume(
                     os.path.join(top_path, subvol))
         else:
@@ -301,8 +302,8 @@ class BtrfsStorage(object):
             if missing:
                 self.plan.add("remount %s with %s" % (mount_point, ",".join(missing)),
                               ("remount", ["remount"] + missing))
-                self.plan.after["mount"] = "%s %s (+%s)" % (mount_point, ",".join(current_mount["options"]),
-                                                             ",".join(missing))
+                self.plan.after["mount"] = "%s %s (+%s)" % (
+                    mount_point, ",".join(current_mount["options"]), ",".join(missing))
         else:
             self.plan.before["mount"] = "not mounted"
             if current_mount and current_mount["mount_point"] == os.path.realpath(mount_point):
@@ -411,6 +412,7 @@ def main():
                     storage.apply)
     result["uuid"] = storage.uuid
     module.exit_json(**result)
+
 
 if __name__ == "__main__":
     main()

@@ -313,5 +313,6 @@ def main():
     result["properties"] = storage.read_properties()
     module.exit_json(**result)
 
+
 if __name__ == "__main__":
     main()

@@ -40,6 +40,11 @@ def kept(policy, names=None, now=END, **kwargs):
 
 # -- the exact survivors over two years of hourly snapshots, one period at a time ------------------------
 
+MONTH_ENDS_2023 = [(1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30),
+                   (12, 31)]
+MONTH_ENDS_2024 = [(1, 31), (2, 29)] + MONTH_ENDS_2023[2:]  # leap year
+
+
 @pytest.mark.parametrize("policy, expected", [
     ({"hourly": 3}, ["2024-12-31 21:00", "2024-12-31 22:00", "2024-12-31 23:00"]),
     ({"daily": 3}, ["2024-12-29 23:00", "2024-12-30 23:00", "2024-12-31 23:00"]),
@@ -47,13 +52,9 @@ def kept(policy, names=None, now=END, **kwargs):
     ({"weekly": 3}, ["2024-12-22 23:00", "2024-12-29 23:00", "2024-12-31 23:00"]),
     # month ends: 30 November, and 29 February in the leap year
     ({"monthly": 3}, ["2024-10-31 23:00", "2024-11-30 23:00", "2024-12-31 23:00"]),
-    ({"monthly": 11}, ["2024-%02d-%02d 23:00" % (m, d) for m, d in
-                       [(2, 29), (3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30), (12, 31)]]),
-    ({"monthly": 23}, ["2023-02-28 23:00"] + ["2023-%02d-%02d 23:00" % (m, d) for m, d in
-                                             [(3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31),
-                                              (11, 30), (12, 31)]]
-     + ["2024-%02d-%02d 23:00" % (m, d) for m, d in
-        [(1, 31), (2, 29), (3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30), (12, 31)]]),
+    ({"monthly": 11}, ["2024-%02d-%02d 23:00" % md for md in MONTH_ENDS_2024[1:]]),
+    ({"monthly": 23}, ["2023-%02d-%02d 23:00" % md for md in MONTH_ENDS_2023[1:]]
+     + ["2024-%02d-%02d 23:00" % md for md in MONTH_ENDS_2024]),
     # fewer buckets than the policy asks for: every year there is, no error
     ({"yearly": 10}, ["2023-12-31 23:00", "2024-12-31 23:00"]),
     ({"yearly": 1}, ["2024-12-31 23:00"]),
@@ -297,6 +298,12 @@ def test_docker_layers_and_snapshotter_roots_are_refused():
     docker = R.docker_storage(R.parse_mounts(MOUNTINFO))
     assert docker["zfs_parents"] == ["tank/docker"]
     assert docker["zfs_excluded"] == ["tank/ctrd"]
+    assert docker["zfs_dedicated"] == ["tank/docker"]
+    # a data-root that is a plain directory of the root dataset: its layers are still refused, but the root
+    # dataset is not Docker's to opt out of other tools' snapshots
+    on_root = R.docker_storage(R.parse_mounts("22 1 0:20 / / rw - zfs rpool/ROOT/debian rw\n"))
+    assert on_root["zfs_parents"] == ["rpool/ROOT/debian"] and on_root["zfs_dedicated"] == []
+    assert R.docker_refusal("rpool/ROOT/debian/" + "ab" * 32, on_root)
     layer = "tank/docker/" + "ab" * 32
     assert "layer dataset" in R.docker_refusal(layer, docker)
     assert R.docker_refusal(layer + "-init", docker)

@@ -103,8 +103,8 @@ config:
 
 errors: No known data errors
 """
-STATUS_RAIDZ2 = STATUS_MIRROR.replace("mirror-0", "raidz2-0").replace("\tlogs\n\t  /dev/vdd    ONLINE       0     0     0\n",
-                                                                     "\t    /dev/vdd  ONLINE       0     0     0\n")
+STATUS_RAIDZ2 = STATUS_MIRROR.replace("mirror-0", "raidz2-0").replace(
+    "\tlogs\n\t  /dev/vdd    ONLINE       0     0     0\n", "\t    /dev/vdd  ONLINE       0     0     0\n")
 
 
 @pytest.mark.parametrize("text, vdev_type, devices", [
@@ -123,8 +123,8 @@ def test_zpool_create_argv_is_a_list_without_shell():
                                   {"compression": "lz4"})
     assert argv == ["/sbin/zpool", "create", "-o", "ashift=12", "-O", "compression=lz4", "tank", "mirror",
                     "/dev/vdb", "/dev/vdc"]
-    assert _zfs.zpool_create_argv("zpool", "tank", "single", ["/dev/vdb"], {}) == ["zpool", "create", "tank",
-                                                                                 "/dev/vdb"]
+    single = _zfs.zpool_create_argv("zpool", "tank", "single", ["/dev/vdb"], {})
+    assert single == ["zpool", "create", "tank", "/dev/vdb"]
 
 
 DUMP_SUPER = """superblock: bytenr=65536, device=/dev/loop0

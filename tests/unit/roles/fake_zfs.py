@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A stand-in for zfs(8) with its state in $FAKE_ZFS_STATE (JSON): just the commands the snapshot tool and
 module run, with zfs's output formats and failure modes (unknown dataset, existing snapshot, held snapshot:
 a destroy batch is atomic). Every call is appended to state["calls"]."""
@@ -44,7 +43,7 @@ elif args[:1] == ["snapshot"]:
         ds, name = spec.split("@", 1)
         if ds not in datasets:
             fail("cannot open '%s': dataset does not exist" % ds)
-        if name in [n for n, _ in snaps.get(ds, [])]:
+        if name in [s[0] for s in snaps.get(ds, [])]:
             fail("cannot create snapshot '%s': dataset already exists" % spec)
         snaps.setdefault(ds, []).append([name, int(state.get("clock", 1700000000))])
 elif args[:1] == ["destroy"]:
@@ -54,7 +53,7 @@ elif args[:1] == ["destroy"]:
     wanted = names.split(",")
     if any("%s@%s" % (ds, n) in held for n in wanted):
         fail("cannot destroy snapshot: dataset is busy")
-    present = [n for n, _ in snaps.get(ds, [])]
+    present = [s[0] for s in snaps.get(ds, [])]
     if not any(n in present for n in wanted):
         fail("could not find any snapshots to destroy; check snapshot names.")
     snaps[ds] = [s for s in snaps.get(ds, []) if s[0] not in wanted]
