@@ -76,6 +76,12 @@ options:
     type: list
     elements: str
     default: []
+  assume_empty_mount_point:
+    description:
+      - Plan as if O(mount_point) were empty. The role sets it, in check mode, to find every refusal before it
+        moves the current Docker state aside; never set it for a real run.
+    type: bool
+    default: false
   force_devices:
     description:
       - Devices whose current content may be destroyed by mkfs. The only way to lift safe mode, per device.
@@ -309,7 +315,7 @@ class BtrfsStorage(object):
             if current_mount and current_mount["mount_point"] == os.path.realpath(mount_point):
                 self.plan.refuse("%s is already a mount of %s (%s): unmount it first" % (
                     mount_point, current_mount["source"], current_mount["fstype"]))
-            elif os.path.isdir(mount_point) and os.listdir(mount_point):
+            elif os.path.isdir(mount_point) and os.listdir(mount_point) and not self.p["assume_empty_mount_point"]:
                 self.plan.refuse("%s already holds files (%s): mounting over them would hide them. Move them away, "
                                  "or migrate Docker's data, and run again" % (
                                      mount_point, ", ".join(sorted(os.listdir(mount_point))[:5])))
@@ -402,10 +408,13 @@ def main():
             mount_options=dict(type="list", elements="str", default=["noatime", "compress=zstd:3"]),
             fstab_extra_options=dict(type="list", elements="str", default=[]),
             force_devices=dict(type="list", elements="path", default=[]),
+            assume_empty_mount_point=dict(type="bool", default=False),
             fstab=dict(type="path", default="/etc/fstab"),
         ),
         supports_check_mode=True,
     )
+    if module.params["assume_empty_mount_point"] and not module.check_mode:
+        module.fail_json(msg="assume_empty_mount_point is only for check mode. Nothing was changed.")
     storage = BtrfsStorage(module)
     storage.build()
     result = settle(module, storage.plan, dict(uuid=storage.uuid, checksum=storage.csum, profiles=storage.profiles),

@@ -61,6 +61,12 @@ options:
       - Dataset properties. C(atime=relatime) means C(atime=on) and C(relatime=on).
     type: dict
     default: {compression: lz4, atime: "off", checksum: sha256, dedup: "off"}
+  assume_empty_mount_point:
+    description:
+      - Plan as if O(mount_point) were empty. The role sets it, in check mode, to find every refusal before it
+        moves the current Docker state aside; never set it for a real run.
+    type: bool
+    default: false
   force_devices:
     description: Devices whose current content may be destroyed by C(zpool create). Per device.
     type: list
@@ -235,7 +241,7 @@ class ZfsStorage(object):
         if pool_exists:
             rc, _out, _err = self.run([self.zfs, "list", "-H", "-o", "name", self.dataset], check=False)
             exists = rc == 0
-        mp_busy = os.path.isdir(mount_point) and bool(os.listdir(mount_point))
+        mp_busy = os.path.isdir(mount_point) and bool(os.listdir(mount_point)) and not self.p["assume_empty_mount_point"]
         if not exists:
             self.plan.before["dataset"] = "absent"
             if mp_busy:
@@ -304,9 +310,12 @@ def main():
             properties=dict(type="dict", default={"compression": "lz4", "atime": "off", "checksum": "sha256",
                                                   "dedup": "off"}),
             force_devices=dict(type="list", elements="path", default=[]),
+            assume_empty_mount_point=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
+    if module.params["assume_empty_mount_point"] and not module.check_mode:
+        module.fail_json(msg="assume_empty_mount_point is only for check mode. Nothing was changed.")
     storage = ZfsStorage(module)
     storage.build()
     result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout), storage.apply)
