@@ -19,6 +19,16 @@ from ._mountinfo import mount_for, parse_mountinfo
 C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
 
 
+def run(module, argv, check=True, plan=None):
+    """``run_command`` with an argv list and LC_ALL=C; with ``check``, a failure fails the module with the
+    command, its output and the plan so far."""
+    rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
+    if check and rc != 0:
+        module.fail_json(msg="%s failed (rc %s): %s" % (" ".join(argv), rc, (err or out).strip()),
+                         plan=plan.describe() if plan else [])
+    return rc, out, err
+
+
 def read_text(path):
     try:
         with open(path) as handle:

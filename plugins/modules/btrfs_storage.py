@@ -151,7 +151,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._fstab imp
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import mount_for
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
-    C_LOCALE, inspect, mounts, read_text,
+    inspect, mounts, read_text, run,
 )
 
 
@@ -167,11 +167,7 @@ class BtrfsStorage(object):
         self.profiles = {}
 
     def run(self, argv, check=True):
-        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
-        if check and rc != 0:
-            self.module.fail_json(msg="%s failed (rc %s): %s" % (" ".join(argv), rc, (err or out).strip()),
-                                  plan=self.plan.describe())
-        return rc, out, err
+        return run(self.module, argv, check=check, plan=self.plan)
 
     # -- validation before anything is read or changed -----------------------------------------------
     def validate(self):

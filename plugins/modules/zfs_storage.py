@@ -119,7 +119,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
-    C_LOCALE, inspect, mounts, read_text,
+    inspect, mounts, read_text, run,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._zfs import (
     MIN_DEVICES, normalize_atime, normalize_vdev_type, parse_get, parse_status_layout, plan_properties,
@@ -145,11 +145,7 @@ class ZfsStorage(object):
         self.props = normalize_atime(dict((k, str(v)) for k, v in self.p["properties"].items()))
 
     def run(self, argv, check=True):
-        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
-        if check and rc != 0:
-            self.module.fail_json(msg="%s failed (rc %s): %s" % (" ".join(argv), rc, (err or out).strip()),
-                                  plan=self.plan.describe())
-        return rc, out, err
+        return run(self.module, argv, check=check, plan=self.plan)
 
     def zfs_version(self):
         version = read_text("/sys/module/zfs/version").strip()
