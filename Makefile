@@ -20,7 +20,7 @@ help:
 	@echo "make audit        check-mode audit of this machine (report in audit-report/)"
 	@echo "make test         every test CI runs: unit, sanity (newest and oldest ansible-core), lint, docs, integration"
 	@echo "make unit | integration | sanity | lint | docs | bench"
-	@echo "make molecule-ci  the VM scenarios CI runs (bench and zfs on Debian 12 and 13)"
+	@echo "make molecule-ci  the VM scenarios CI runs (zfs on Debian 12 and 13)"
 	@echo "make molecule     the full VM matrix (every scenario on Debian 12 and 13)"
 
 setup:  ## Debian packages the tests use (root)
@@ -66,7 +66,7 @@ docs: venv collection
 	@bash tests/sanity/docs.sh $(BIN)
 
 # VM scenarios (qemu under emulation; images built locally with debootstrap, cached by recipe hash).
-MOLECULE_CI ?= --scenario bench --scenario zfs
+MOLECULE_CI ?= --scenario zfs
 
 molecule-ci: venv collection
 	bash tests/vm/run-scenarios.sh $(MOLECULE_CI)

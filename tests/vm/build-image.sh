@@ -70,7 +70,9 @@ CACHE=${COWSTACK_VM_CACHE:-/var/cache/cowstack-vm}
 DISK_SIZE=${COWSTACK_VM_DISK_SIZE:-12G}
 OUT=$CACHE/$IMAGE-$RECIPE_HASH
 
-log() { [[ $QUIET -eq 1 ]] || echo "[$PROG $IMAGE] $*" >&2; }
+# fd 3: the caller's stderr, also from inside a step whose output goes to the log.
+exec 3>&2
+log() { [[ $QUIET -eq 1 ]] || echo "[$PROG $IMAGE] $*" >&3; }
 
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.$IMAGE.lock"
@@ -146,8 +148,28 @@ unmount_chroot() {
     local mp
     [[ -n ${ROOT:-} ]] || return 0
     while read -r mp; do
-        umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || echo "$PROG: could not unmount $mp" >&2
+        umount "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null || echo "$PROG: could not unmount $mp" >&3
     done < <(awk -v r="$ROOT" '{ gsub(/\\040/, " ", $2); if ($2 == r || index($2, r "/") == 1) print $2 }' /proc/self/mounts | sort -r)
+}
+
+# Run a command as a child and wait for it: a trapped INT/TERM interrupts `wait` at once (bash
+# defers traps while a foreground command runs), so cleanup never waits for a long step.
+run() {
+    "$@" &
+    wait "$!"
+}
+
+descendants() {  # every process below pid $1, deepest first
+    local c
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        descendants "$c"
+        echo "$c"
+    done
+}
+
+kill_children() {  # the processes this script started (debootstrap, apt, dkms...)
+    local p
+    for p in $(descendants $$); do kill -TERM "$p" 2>/dev/null || true; done
 }
 
 kill_chroot_procs() {
@@ -168,20 +190,21 @@ on_exit() {
     local rc=$?
     trap - EXIT INT TERM
     if [[ $rc -ne 0 ]]; then
-        echo "$PROG $IMAGE: FAILED in step '$STEP' after $(elapsed)s (exit $rc)" >&2
-        echo "$PROG $IMAGE: last lines of $LOG:" >&2
-        tail -n 40 "$LOG" | sed 's/^/    /' >&2 || true
+        echo "$PROG $IMAGE: FAILED in step '$STEP' after $(elapsed)s (exit $rc)" >&3
+        echo "$PROG $IMAGE: last lines of $LOG:" >&3
+        tail -n 40 "$LOG" | sed 's/^/    /' >&3 || true
     fi
+    kill_children
     kill_chroot_procs
     unmount_chroot
     if [[ $rc -ne 0 && ${COWSTACK_VM_KEEP_FAILED:-0} == 1 ]]; then
-        echo "$PROG $IMAGE: keeping $WORK (COWSTACK_VM_KEEP_FAILED=1)" >&2
+        echo "$PROG $IMAGE: keeping $WORK (COWSTACK_VM_KEEP_FAILED=1)" >&3
     else
         # Only remove when nothing is mounted below it any more (never delete through a bind mount).
         if ! awk -v r="$WORK" 'index($2, r "/") == 1 { found=1 } END { exit !found }' /proc/self/mounts; then
             rm -rf --one-file-system "$WORK"
         else
-            echo "$PROG $IMAGE: mounts remain below $WORK; not removing it" >&2
+            echo "$PROG $IMAGE: mounts remain below $WORK; not removing it" >&3
         fi
     fi
     exit "$rc"
@@ -195,14 +218,14 @@ in_chroot() {
         DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true "$@"
 }
 apt_install() {
-    in_chroot apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    run in_chroot apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         install --no-install-recommends "$@" >>"$LOG" 2>&1
 }
 
 log "building $IMAGE ($SUITE) from $MIRROR into $OUT (log: $LOG)"
 
 step "debootstrap $SUITE"
-debootstrap --variant=minbase --components=main,contrib --include=ca-certificates,gnupg \
+run debootstrap --variant=minbase --components=main,contrib --include=ca-certificates,gnupg \
     "$SUITE" "$ROOT" "$MIRROR" >>"$LOG" 2>&1
 
 step "prepare chroot"
@@ -221,7 +244,7 @@ deb $MIRROR $SUITE main contrib
 EOF
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$ROOT/etc/apt/apt.conf.d/90cowstack"
-in_chroot apt-get -q update >>"$LOG" 2>&1
+run in_chroot apt-get -q update >>"$LOG" 2>&1
 
 step "install kernel, systemd, ssh, tools"
 extra=()
@@ -241,7 +264,7 @@ step "install and build zfs-dkms for $KVER"
 apt_install "${ZFS_PKGS[@]}"
 if ! ls "$ROOT/lib/modules/$KVER/updates/dkms/"zfs.ko* >/dev/null 2>&1; then
     zfsver=$(in_chroot dpkg-query -W -f='${Version}' zfs-dkms | sed -E 's/^[0-9]+://; s/-[^-]*$//')
-    in_chroot dkms install "zfs/$zfsver" -k "$KVER" >>"$LOG" 2>&1
+    run in_chroot dkms install "zfs/$zfsver" -k "$KVER" >>"$LOG" 2>&1
 fi
 ls "$ROOT/lib/modules/$KVER/updates/dkms/"zfs.ko* >>"$LOG"
 in_chroot depmod "$KVER"
@@ -283,7 +306,7 @@ install -m 0600 "$WORK/id_ed25519.pub" "$ROOT/root/.ssh/authorized_keys"
 echo "zfs" >"$ROOT/etc/modules-load.d/zfs.conf"
 
 step "collect kernel and initrd"
-in_chroot update-initramfs -u -k "$KVER" >>"$LOG" 2>&1
+run in_chroot update-initramfs -u -k "$KVER" >>"$LOG" 2>&1
 cp "$ROOT/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 cp "$ROOT/boot/initrd.img-$KVER" "$WORK/initrd.img"
 ZFS_VERSION=$(in_chroot dpkg-query -W -f='${Version}' zfsutils-linux)
@@ -298,8 +321,8 @@ unmount_chroot
 
 step "make root filesystem image ($DISK_SIZE)"
 truncate -s "$DISK_SIZE" "$WORK/root.raw"
-mkfs.ext4 -q -F -L cowstack-root -E root_owner=0:0 -d "$ROOT" "$WORK/root.raw" >>"$LOG" 2>&1
-qemu-img convert -f raw -O qcow2 "$WORK/root.raw" "$WORK/base.qcow2" >>"$LOG" 2>&1
+run mkfs.ext4 -q -F -L cowstack-root -E root_owner=0:0 -d "$ROOT" "$WORK/root.raw" >>"$LOG" 2>&1
+run qemu-img convert -f raw -O qcow2 "$WORK/root.raw" "$WORK/base.qcow2" >>"$LOG" 2>&1
 rm -f "$WORK/root.raw"
 rm -rf --one-file-system "$ROOT"
 
@@ -333,4 +356,9 @@ chmod 0755 "$OUT"
 ln -sfn "$(basename "$OUT")" "$CACHE/$IMAGE"
 step "finished"
 log "built $OUT in $(elapsed)s"
+for old in "$CACHE/$IMAGE"-*; do
+    if [[ -d $old && $old != "$OUT" ]]; then
+        log "older build of $IMAGE, no longer used (remove with rm -rf): $old"
+    fi
+done
 echo "$OUT"

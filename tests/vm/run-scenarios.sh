@@ -86,16 +86,40 @@ RUN_DIR=${COWSTACK_VM_RUN_DIR:-$(mktemp -d /var/tmp/cowstack-vm-run.XXXXXX)}
 mkdir -p "$RUN_DIR/state" "$RUN_DIR/logs"
 export COWSTACK_VM_STATE=$RUN_DIR/state
 
+# pids of qemu-system-x86_64 processes (pgrep -x cannot match names over 15 characters).
+qemu_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        [[ $(readlink "$p/exe" 2>/dev/null) == */qemu-system-x86_64 ]] && echo "${p#/proc/}"
+    done
+    return 0
+}
+
+descendants() {  # every process below pid $1, deepest first
+    local c
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        descendants "$c"
+        echo "$c"
+    done
+}
+
+MOLECULE_PID=
 cleanup() {
     local rc=$? d pid left=0
     trap - EXIT INT TERM
+    if [[ -n $MOLECULE_PID ]] && kill -0 "$MOLECULE_PID" 2>/dev/null; then
+        echo "$PROG: stopping molecule (pid $MOLECULE_PID) and its ansible-playbook" >&2
+        for pid in $(descendants "$MOLECULE_PID") "$MOLECULE_PID"; do kill -TERM "$pid" 2>/dev/null || true; done
+        for _ in $(seq 30); do kill -0 "$MOLECULE_PID" 2>/dev/null || break; sleep 1; done
+        kill -KILL "$MOLECULE_PID" 2>/dev/null || true
+    fi
     # Every VM this run started: vm.py stops them by their recorded pid.
     for d in "$COWSTACK_VM_STATE"/*/; do
         [[ -d $d ]] || continue
         python3 "$HERE/vm.py" --state-dir "$d" down --all || true
     done
     # Belt and braces: a qemu whose command line points into this run's state directory is ours.
-    for pid in $(pgrep -x qemu-system-x86_64 || true); do
+    for pid in $(qemu_pids); do
         if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "^$COWSTACK_VM_STATE/"; then
             echo "$PROG: stopping leftover qemu pid $pid of this run" >&2
             kill -TERM "$pid" 2>/dev/null || true
@@ -103,7 +127,7 @@ cleanup() {
         fi
     done
     [[ $left -eq 0 ]] || sleep 3
-    for pid in $(pgrep -x qemu-system-x86_64 || true); do
+    for pid in $(qemu_pids); do
         if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "^$COWSTACK_VM_STATE/"; then
             kill -KILL "$pid" 2>/dev/null || true
         fi
@@ -116,9 +140,9 @@ cleanup() {
                 losetup -d "$dev" || true ;;
         esac
     done < <(losetup --noheadings --output NAME,BACK-FILE 2>/dev/null || true)
-    if pgrep -x qemu-system-x86_64 >/dev/null; then
-        echo "$PROG: note: qemu processes not started by this run are still running (left alone):" >&2
-        pgrep -a -x qemu-system-x86_64 >&2 || true
+    left=$(qemu_pids)
+    if [[ -n $left ]]; then
+        echo "$PROG: note: qemu processes not started by this run are still running (left alone): $left" >&2
     fi
     echo "$PROG: logs in $RUN_DIR/logs" >&2
     exit "$rc"
@@ -164,7 +188,15 @@ for s in "${SCENARIOS[@]}"; do
         echo "$PROG: === molecule test -s $s --platform-name $p (log: $log)"
         t0=$(date +%s)
         rc=0
-        molecule test -s "$s" --platform-name "$p" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+        # Molecule keeps one ephemeral directory (inventory, instance config) per scenario: give each
+        # run and platform its own, so concurrent runs of one scenario cannot overwrite each other's.
+        # In the background and waited for, so that INT/TERM reach the trap at once (bash defers
+        # traps while a foreground command runs); the trap then stops molecule and the VMs.
+        MOLECULE_EPHEMERAL_DIRECTORY=$RUN_DIR/molecule/$s-$p \
+            molecule test -s "$s" --platform-name "$p" > >(tee "$log") 2>&1 &
+        MOLECULE_PID=$!
+        wait "$MOLECULE_PID" || rc=$?
+        MOLECULE_PID=
         dt=$(( $(date +%s) - t0 ))
         if [[ $rc -eq 0 ]]; then
             SUMMARY+=("scenario $s on $p: passed in $(fmt "$dt")")

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Start, stop, reboot and reach the cowstack.docker_storage test VMs (qemu, stdlib only).
 
     vm.py [--state-dir DIR] up NAME --image debian12 [--disks 2x1G] [--timeout 600]
@@ -80,7 +80,7 @@ def parse_disks(spec: str | None) -> list[dict]:
         if m:
             count, part = int(m.group(1)), m.group(2)
         size = parse_size(part)
-        disks.extend({"size": size, "format": fmt} for _ in range(count))
+        disks.extend({"size": size, "format": fmt} for dummy in range(count))
     if len(disks) > 20:
         raise VMError("at most 20 extra disks")
     return disks
@@ -223,13 +223,13 @@ class VM:
         if not quiet:
             log(f"{self.name}: stopping qemu pid {pid}")
         os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
+        for dummy in range(100):
             if not self.our_pid(pid):
                 return True
             time.sleep(0.1)
         log(f"{self.name}: qemu pid {pid} ignored SIGTERM; sending SIGKILL")
         os.kill(pid, signal.SIGKILL)
-        for _ in range(50):
+        for dummy in range(50):
             if not self.our_pid(pid):
                 return True
             time.sleep(0.1)

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # dockerd-probe.sh NAME DATA_ROOT [DOCKERD-ARGS...]
 # Start a second dockerd beside the system one, on DATA_ROOT with its own exec-root, socket and
 # pid file. Prints its storage driver and exits 0 once it answers; exits 3 with dockerd's log on
