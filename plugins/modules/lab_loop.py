@@ -108,7 +108,7 @@ def main():
     losetup = module.get_bin_path("losetup", required=True)
     plan = Plan()
     current = os.path.getsize(path) if os.path.exists(path) else None
-    plan.before["file"] = "absent" if current is None else "%d bytes" % current
+    plan.before["file"] = "absent" if current is None else "%s bytes" % current
     vfs = os.statvfs(directory)
     free = vfs.f_bavail * vfs.f_frsize
     if current is None or current < size:
@@ -117,10 +117,10 @@ def main():
             module.fail_json(msg="the filesystem of %s has %d MiB free, the lab file needs %d MiB more: free space or "
                                  "choose a smaller size. Nothing was changed." % (directory, free // 1024 ** 2,
                                                                                   need // 1024 ** 2))
-        plan.add("%s %s (%d bytes)" % ("create" if current is None else "grow", path, size), "size")
-        plan.after["file"] = "%d bytes" % size
+        plan.add("%s %s (%s bytes)" % ("create" if current is None else "grow", path, size), "size")
+        plan.after["file"] = "%s bytes" % size
     elif current > size:
-        module.warn("%s is %d bytes, larger than %d: it is never shrunk" % (path, current, size))
+        module.warn("%s is %s bytes, larger than %s: it is never shrunk" % (path, current, size))
     device = attached_device(path) if current is not None else None
     plan.before["device"] = device or "detached"
     if device is None:
