@@ -7,18 +7,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import realhost
 
 ROOT = realhost.ROOT
-TOOL = os.path.join(ROOT, "roles", "docker_storage_snapshot", "files", "cowstack-snapshot")
+TOOL = os.path.join(ROOT, "roles", "docker_storage_snapshot", "files", "cowstack-snapshot.py")
 RETENTION = os.path.join(ROOT, "plugins", "module_utils", "_retention.py")
 FAKE_ZFS = os.path.join(ROOT, "tests", "unit", "roles", "fake_zfs.py")
-
-sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
-import _retention as R  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def subvolume(path):
@@ -42,10 +38,9 @@ def subvolumes_in(directory):
 def install_tool(directory):
     """The tool and _retention.py, alone in ``directory``, as the role installs them."""
     os.makedirs(directory, exist_ok=True)
-    shutil.copy(TOOL, os.path.join(directory, "cowstack-snapshot"))
+    shutil.copy(TOOL, os.path.join(directory, "cowstack-snapshot.py"))
     shutil.copy(RETENTION, os.path.join(directory, "_retention.py"))
-    os.chmod(os.path.join(directory, "cowstack-snapshot"), 0o755)
-    return os.path.join(directory, "cowstack-snapshot")
+    return os.path.join(directory, "cowstack-snapshot.py")
 
 
 def run_tool(tool, config, *args, **kwargs):
@@ -84,8 +79,8 @@ def run_playbook(tasks_or_play, check=False, diff=False, extra_vars=None, env=No
     try:
         document = json.loads(proc.stdout)
     except ValueError:
-        raise AssertionError("ansible-playbook printed no JSON (rc %s): %s %s" % (proc.returncode, proc.stdout[-3000:],
-                                                                               proc.stderr[-3000:]))
+        raise AssertionError("ansible-playbook printed no JSON (rc %s): %s %s"
+                             % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
     tasks = {}
     for play_doc in document["plays"]:
         for task in play_doc["tasks"]:

@@ -39,6 +39,8 @@ if args[:1] == ["list"]:
         row = {"name": target, "type": datasets[target]["type"]}
         print("\t".join(row[c] for c in columns))
 elif args[:1] == ["snapshot"]:
+    if len(set(spec.split("@", 1)[0] for spec in args[1:])) != len(args[1:]):
+        fail("cannot create snapshots : multiple snapshots of same fs not allowed")  # one per dataset per txg
     for spec in args[1:]:
         ds, name = spec.split("@", 1)
         if ds not in datasets:

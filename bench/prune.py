@@ -1,0 +1,216 @@
+"""Snapshot pruning cost: bring 10,000 existing snapshots to a policy with the cowstack-snapshot tool.
+
+Prints the tool's wall time and the zfs/btrfs commands it ran (counted by shims first on its PATH, not by
+the tool itself). The goal is a constant number of commands, not one per snapshot, and under 2 s of tool
+time. Setting up the snapshots is not timed.
+
+    python bench/prune.py                          # btrfs on a loop device (root)
+    python bench/prune.py --count 2000 --foreign 50
+    python bench/prune.py --kind zfs               # a file-backed pool (root; inside a VM with ZFS)
+    python bench/prune.py --kind zfs --image /dev/shm/cowbench.img --size 512M   # pool file on tmpfs: faster setup
+    python bench/prune.py --kind zfs --zfs-parent tank/scratch   # a child dataset of an existing pool
+    python bench/prune.py --tool-dir /usr/local/lib/cowstack-docker-storage   # the installed tool
+
+Only the standard library: copy this file beside the tool (or pass --tool-dir) to run it in a VM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SYSTEM_PATH = "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin"
+BTRFS_IOC_SNAP_CREATE_V2 = 0x50009417  # _IOW(0x94, 23, struct btrfs_ioctl_vol_args_v2)
+BTRFS_SUBVOL_RDONLY = 1 << 1
+POLICY = {"frequently": 4, "hourly": 24, "daily": 30, "weekly": 8, "monthly": 12, "yearly": 2}
+
+
+def tool_dir(args):
+    if args.tool_dir:
+        return args.tool_dir
+    work = tempfile.mkdtemp(prefix="cowstack-bench-tool-")
+    shutil.copy(os.path.join(ROOT, "roles", "docker_storage_snapshot", "files", "cowstack-snapshot.py"), work)
+    shutil.copy(os.path.join(ROOT, "plugins", "module_utils", "_retention.py"), work)
+    return work
+
+
+def load_retention(directory):
+    sys.path.insert(0, directory)
+    import _retention  # pylint: disable=import-outside-toplevel
+    return _retention
+
+
+def shims(directory, log):
+    """``zfs`` and ``btrfs`` shims that log each call, then run the real command."""
+    for name in ("zfs", "btrfs"):
+        real = shutil.which(name, path=SYSTEM_PATH)
+        if not real:
+            continue
+        path = os.path.join(directory, name)
+        with open(path, "w") as handle:
+            handle.write('#!/bin/sh\nprintf "%%.40s\\n" "%s $1 $2" >> %s\nexec %s "$@"\n' % (name, log, real))
+        os.chmod(path, 0o755)
+
+
+def names(retention, count, foreign, now):
+    """``count`` of ours, one per 15 minutes back from ``now`` (about 104 days for 10,000), with ``foreign``
+    others interleaved."""
+    ours = [retention.snapshot_name("cowstack", "frequently", now - 900 * i) for i in range(count, 0, -1)]
+    step = max(1, count // max(1, foreign)) if foreign else 0
+    others = ["manual-%05d" % i for i in range(foreign)]
+    mixed = []
+    for index, name in enumerate(ours):
+        mixed.append(name)
+        if step and index % step == 0 and others:
+            mixed.append(others.pop())
+    return mixed + others
+
+
+# -- btrfs ----------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def btrfs_target(args, wanted):
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import realhost  # pylint: disable=import-outside-toplevel
+    with realhost.loop_filesystem("btrfs", args.size) as mnt:
+        data = os.path.join(mnt, "data")
+        realhost.run(["btrfs", "subvolume", "create", data])
+        snaps = os.path.join(data, ".snapshots")
+        os.mkdir(snaps)
+        start = time.monotonic()
+        source = os.open(data, os.O_RDONLY)
+        directory = os.open(snaps, os.O_RDONLY)
+        try:
+            for name in wanted:  # one ioctl each: 10,000 processes would take far longer than the run we measure
+                buf = bytearray(struct.pack("=qQQ32s4040s", source, 0, BTRFS_SUBVOL_RDONLY, b"\0" * 32,
+                                            name.encode()))
+                fcntl.ioctl(directory, BTRFS_IOC_SNAP_CREATE_V2, buf, True)
+        finally:
+            os.close(source)
+            os.close(directory)
+        print("setup: %d btrfs snapshots in %.1f s" % (len(wanted), time.monotonic() - start))
+
+        def left():
+            return sorted(e.name for e in os.scandir(snaps) if e.stat(follow_symlinks=False).st_ino == 256)
+        yield data, left
+
+
+# -- zfs ------------------------------------------------------------------------------------------------
+
+def zfs(*argv):
+    return subprocess.run(["zfs"] + list(argv), check=True, capture_output=True, text=True,
+                          env=dict(os.environ, LC_ALL="C", PATH=SYSTEM_PATH)).stdout
+
+
+@contextlib.contextmanager
+def zfs_target(args, wanted):
+    pool = None
+    if args.zfs_parent:
+        dataset = "%s/cowstack-bench-%d" % (args.zfs_parent, os.getpid())
+    else:
+        pool = "cowbench%d" % os.getpid()
+        image = args.image or "/var/tmp/%s.img" % pool
+        subprocess.run(["truncate", "-s", args.size, image], check=True)
+        subprocess.run(["zpool", "create", "-O", "mountpoint=none", pool, image], check=True,
+                       env=dict(os.environ, PATH=SYSTEM_PATH))
+        dataset = pool + "/data"
+    try:
+        zfs("create", dataset)
+        start = time.monotonic()
+        # one command each: ZFS takes at most one snapshot of a dataset per transaction group, so setting up
+        # 10,000 takes 10,000 txg syncs (minutes; far longer under qemu TCG: use --count, or a pool on tmpfs)
+        for index, name in enumerate(wanted):
+            zfs("snapshot", "%s@%s" % (dataset, name))
+            if index and index % 1000 == 0:
+                print("  %d snapshots after %.0f s" % (index, time.monotonic() - start), flush=True)
+        print("setup: %d zfs snapshots in %.1f s" % (len(wanted), time.monotonic() - start))
+
+        def left():
+            out = zfs("list", "-H", "-o", "name", "-t", "snapshot", "-d", "1", dataset)
+            return sorted(line.split("@", 1)[1] for line in out.splitlines() if "@" in line)
+        yield dataset, left
+    finally:
+        if pool:
+            subprocess.run(["zpool", "destroy", pool], check=False, env=dict(os.environ, PATH=SYSTEM_PATH))
+            os.unlink(image)
+        else:
+            subprocess.run(["zfs", "destroy", "-r", dataset], check=False, env=dict(os.environ, PATH=SYSTEM_PATH))
+
+
+# -- the measurement ------------------------------------------------------------------------------------
+
+def measure(tool, config, log, extra):
+    open(log, "w").close()
+    env = dict(os.environ, PATH=os.path.dirname(log) + os.pathsep + SYSTEM_PATH, LC_ALL="C")
+    start = time.monotonic()
+    proc = subprocess.run(["/usr/bin/python3", "-I", tool, "--config", config, "--json"] + extra,
+                          capture_output=True, text=True, env=env, check=False)
+    elapsed = time.monotonic() - start
+    if proc.returncode != 0:
+        sys.exit("tool failed (rc %d): %s" % (proc.returncode, proc.stderr))
+    with open(log) as handle:
+        calls = [line.strip() for line in handle if line.strip()]
+    return elapsed, calls, json.loads(proc.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--kind", choices=["btrfs", "zfs"], default="btrfs")
+    parser.add_argument("--count", type=int, default=10000, help="our snapshots to start from")
+    parser.add_argument("--foreign", type=int, default=100, help="other snapshots interleaved (never touched)")
+    parser.add_argument("--size", default="2G", help="size of the loop device or pool file")
+    parser.add_argument("--image", help="zfs: pool file (default /var/tmp/cowbench<pid>.img)")
+    parser.add_argument("--zfs-parent", help="zfs: create the test dataset under this existing dataset instead")
+    parser.add_argument("--tool-dir", help="directory holding cowstack-snapshot.py and _retention.py")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root (loop devices, zfs)")
+    tools = tool_dir(args)
+    retention = load_retention(tools)
+    tool = os.path.join(tools, "cowstack-snapshot.py")
+    now = int(time.time())
+    wanted = names(retention, args.count, args.foreign, now)
+    ours = [n for n in wanted if retention.parse_name(n, "cowstack")]
+    expected = retention.plan_retention(ours, POLICY, now)
+    work = tempfile.mkdtemp(prefix="cowstack-bench-")
+    log = os.path.join(work, "calls.log")
+    shims(work, log)
+    target = btrfs_target if args.kind == "btrfs" else zfs_target
+    try:
+        with target(args, wanted) as (name, left):
+            config = os.path.join(work, "snapshot.json")
+            with open(config, "w") as handle:
+                json.dump({"policy": POLICY, "targets": [name], "lock_file": os.path.join(work, "lock")}, handle)
+            print("policy: %s" % ", ".join("%s %d" % (p, POLICY[p]) for p in retention.PERIODS))
+            elapsed, calls, report = measure(tool, config, log, ["--prune-only"])
+            remaining = left()
+            foreign_left = [n for n in remaining if n.startswith("manual-")]
+            print("prune %d of ours (+%d others) -> %d kept: %.2f s tool wall time (%.2f s inside), %d commands: %s"
+                  % (len(ours), args.foreign, len(remaining) - len(foreign_left), elapsed, report["seconds"],
+                     len(calls), ", ".join(sorted(set(calls), key=calls.index))))
+            print("  destroy commands: %d; others left untouched: %d/%d; result as planned: %s" % (
+                sum(1 for c in calls if "destroy" in c or "delete" in c), len(foreign_left), args.foreign,
+                sorted(remaining) == sorted(expected["keep"] + foreign_left)))
+            elapsed2, calls2 = measure(tool, config, log, [])[:2]
+            print("next scheduled run (take one, prune to policy): %.2f s, %d commands: %s" % (
+                elapsed2, len(calls2), ", ".join(calls2)))
+            goal = len(calls) <= 8 and elapsed < 2.0
+            print("goal (constant commands, < 2 s): %s" % ("met" if goal else "NOT met"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if not args.tool_dir:
+            shutil.rmtree(tools, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
