@@ -11,8 +11,10 @@ run=/run/cowstack-probe-$name
 sock=unix://$run/docker.sock
 rm -rf "$run"
 mkdir -p "$run" "$data_root"
+# An empty configuration: the host's daemon.json (which may set storage-driver) must not clash with -s.
+echo '{}' > "$run/daemon.json"
 
-dockerd --data-root "$data_root" --exec-root "$run/exec" -H "$sock" --pidfile "$run/dockerd.pid" \
+dockerd --config-file "$run/daemon.json" --data-root "$data_root" --exec-root "$run/exec" -H "$sock" --pidfile "$run/dockerd.pid" \
     --iptables=false --ip-masq=false --bridge=none \
     --containerd=/run/containerd/containerd.sock \
     --containerd-namespace "cowstack-probe-$name" --containerd-plugins-namespace "cowstack-probe-$name-plugins" \
