@@ -55,3 +55,21 @@ attributes:
   platform:
     platforms: linux
 """
+
+    # Safe-mode options shared by the storage modules.
+    SAFE_MODE = r"""
+options:
+  force_devices:
+    description:
+      - Devices whose current content may be destroyed (by mkfs or zpool create). The only way to lift safe mode,
+        one device at a time; the root disk and mounted devices are refused even when listed.
+    type: list
+    elements: path
+    default: []
+  assume_empty_mount_point:
+    description:
+      - Plan as if O(mount_point) were empty. The role sets it, in check mode, to find every refusal before it
+        moves the current Docker state aside; refused outside check mode.
+    type: bool
+    default: false
+"""

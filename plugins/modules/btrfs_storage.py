@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE
+  - cowstack.docker_storage.attributes.SAFE_MODE
 attributes:
   check_mode:
     details:
@@ -75,18 +76,6 @@ options:
     description: Options written to fstab only (for example C(x-systemd.requires=) of a lab loop device unit).
     type: list
     elements: str
-    default: []
-  assume_empty_mount_point:
-    description:
-      - Plan as if O(mount_point) were empty. The role sets it, in check mode, to find every refusal before it
-        moves the current Docker state aside; never set it for a real run.
-    type: bool
-    default: false
-  force_devices:
-    description:
-      - Devices whose current content may be destroyed by mkfs. The only way to lift safe mode, per device.
-    type: list
-    elements: path
     default: []
   fstab:
     description: The fstab file to keep the entry in.

@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE
+  - cowstack.docker_storage.attributes.SAFE_MODE
 options:
   pool:
     description: Pool name.
@@ -61,17 +62,6 @@ options:
       - Dataset properties. C(atime=relatime) means C(atime=on) and C(relatime=on).
     type: dict
     default: {compression: lz4, atime: "off", checksum: sha256, dedup: "off"}
-  assume_empty_mount_point:
-    description:
-      - Plan as if O(mount_point) were empty. The role sets it, in check mode, to find every refusal before it
-        moves the current Docker state aside; never set it for a real run.
-    type: bool
-    default: false
-  force_devices:
-    description: Devices whose current content may be destroyed by C(zpool create). Per device.
-    type: list
-    elements: path
-    default: []
 """
 
 EXAMPLES = r"""
