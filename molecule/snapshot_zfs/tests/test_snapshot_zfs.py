@@ -66,3 +66,13 @@ def test_docker_removed_the_image(host):
 def test_monitoring_check(host):
     cmd = host.run("/usr/local/sbin/cowstack-snapshot --check --warn 2h --critical 1d")
     assert cmd.rc == 0 and cmd.stdout.startswith("SNAPSHOTS OK"), cmd.stdout
+
+
+def test_prune_benchmark_is_constant_in_commands(host):
+    """bench/prune.py in the guest: 10,000 of ours (+100 others) over 25 datasets, pruned as planned with a
+    number of zfs commands bounded per target, not per snapshot (the figures are in the molecule log)."""
+    report = host.file("/root/prune-bench.txt").content_string
+    assert "prune 10000 of ours in 25 target(s)" in report, report
+    assert "result as planned: True" in report and "others left untouched: 100/100" in report, report
+    assert "goal (commands constant in the number of snapshots: <= 8 per target, result as planned): met" in report
+    assert not run(host, "zfs", "list", "-H", "-o", "name", "-r", POOL).count("cowstack-bench-")
