@@ -20,6 +20,7 @@ Medians of --runs runs. Prints figures only; asserts nothing. Needs root, docker
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -113,14 +114,15 @@ def copy_up(sock, runs):
 def layer_size(sock, mnt):
     """(docker's SizeRw, filesystem used-space delta) of one container after the append."""
     before = used(mnt)
-    docker(sock, "run", "--name", "cowbench-copyup", "--network", "none", "cowbench/big",
-           "/bin/busybox", "sh", "-c", "echo x >> /big")
     try:
+        docker(sock, "run", "--name", "cowbench-copyup", "--network", "none", "cowbench/big",
+               "/bin/busybox", "sh", "-c", "echo x >> /big")
         delta = used(mnt) - before
         size_rw = int(docker(sock, "container", "inspect", "--size", "--format", "{{.SizeRw}}",
                              "cowbench-copyup").stdout.strip())
     finally:
-        docker(sock, "rm", "-f", "cowbench-copyup")
+        with contextlib.suppress(RuntimeError):  # already gone if the run itself failed to create it
+            docker(sock, "rm", "-f", "cowbench-copyup")
     return size_rw, delta
 
 
