@@ -6,6 +6,8 @@ images dockerd holds. Pure, no I/O."""
 
 from __future__ import annotations
 
+import posixpath
+
 from ._systemd_unit import flag_conflicts, without_flags
 
 # The keys this collection owns. Everything else in daemon.json belongs to other tools and is kept as it is.
@@ -71,6 +73,25 @@ def validate_extra(options):
     return errors
 
 
+def _inside(path, parent):
+    return path != parent and path.startswith(parent.rstrip("/") + "/")
+
+
+def data_root_errors(data_root, docker, existing):
+    """A data-root that is not absolute, or that is inside (or holds) a data-root Docker uses or used."""
+    if not isinstance(data_root, str) or not posixpath.isabs(data_root):
+        return ["docker_storage_data_root %r must be an absolute path such as /var/lib/docker. Nothing was changed"
+                % (data_root,)]
+    data_root = posixpath.normpath(data_root)
+    known = [docker.get("data_root"), existing.get("data-root"), existing.get("graph")]
+    for other in sorted(set(posixpath.normpath(p) for p in known if isinstance(p, str) and posixpath.isabs(p))):
+        if _inside(data_root, other) or _inside(other, data_root):
+            return ["docker_storage_data_root %s and Docker's data-root %s are nested: one dockerd would manage the "
+                    "other's files. Choose a path outside %s (and not above it). Nothing was changed"
+                    % (data_root, other, other if _inside(data_root, other) else data_root)]
+    return []
+
+
 def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False, remove_unit_flags=False):
     """What writing daemon.json for ``choice`` means on the host ``facts`` describe.
 
@@ -84,6 +105,9 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
     errors = validate_extra(extra)
     if migration not in MIGRATIONS:
         errors.append("docker_storage_migration must be one of %s" % ", ".join(MIGRATIONS))
+    errors.extend(data_root_errors(data_root, docker, existing))
+    if isinstance(data_root, str) and posixpath.isabs(data_root):
+        data_root = posixpath.normpath(data_root)
     keys = storage_keys(choice, data_root, pin_image_store=pin_image_store)
     content = merge(existing, keys, extra)
     flags = [(f["flag"], f["key"], f.get("value"), f.get("file"), f.get("line"))

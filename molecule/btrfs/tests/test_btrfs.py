@@ -72,3 +72,12 @@ def test_images_of_this_run_and_the_hidden_ones_kept_aside(host):
 def test_docker_waits_for_the_mount(host):
     dropin = host.file("/etc/systemd/system/docker.service.d/10-cowstack-storage.conf").content_string
     assert "RequiresMountsFor=/var/lib/docker" in dropin
+
+
+def test_volume_carried_over_by_the_switch(host):
+    assert "cowstack-data" in run(host, "docker", "volume", "ls", "--format", "{{.Name}}").split()
+    out = run(host, "docker", "run", "--rm", "--volume", "cowstack-data:/data", "cowstack/busybox:1",
+              "/bin/busybox", "cat", "/data/kept.txt")
+    assert out == "kept"
+    # the source is kept where the previous state was moved aside
+    assert host.file("/var/lib/docker.cowstack-overlay2/volumes/cowstack-data/_data/kept.txt").content_string == "kept\n"

@@ -63,3 +63,11 @@ def test_docker_waits_for_zfs(host):
     assert "RequiresMountsFor=/var/lib/docker" in dropin and "zfs-mount.service" in dropin
     for unit in ("zfs-import-cache.service", "zfs-mount.service"):
         assert host.service(unit).is_enabled
+
+
+def test_volume_carried_over_by_the_switch(host):
+    assert "cowstack-data" in run(host, "docker", "volume", "ls", "--format", "{{.Name}}").split()
+    out = run(host, "docker", "run", "--rm", "--volume", "cowstack-data:/data", "cowstack/busybox:1",
+              "/bin/busybox", "cat", "/data/kept.txt")
+    assert out == "kept"
+    assert host.file("/var/lib/docker.cowstack-overlay2/volumes/cowstack-data/_data/kept.txt").content_string == "kept\n"

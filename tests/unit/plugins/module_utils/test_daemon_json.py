@@ -115,3 +115,24 @@ def test_remove_unit_flags_gives_a_command_line_without_them():
     assert result["errors"] == []
     assert result["exec_start"] == ("/usr/sbin/dockerd -H fd:// --debug "
                                     "--containerd=/run/containerd/containerd.sock")
+
+
+@pytest.mark.parametrize("data_root, fragment", [
+    ("docker", "must be an absolute path"),
+    ("var/lib/docker", "must be an absolute path"),
+    ("/var/lib/docker/nested", "are nested"),          # inside the data-root dockerd runs on
+    ("/var/lib", "are nested"),                         # above it: dockerd would own /var/lib
+    ("/srv/docker/inner", "are nested"),               # inside the data-root daemon.json names
+])
+def test_plan_refuses_relative_or_nested_data_roots(data_root, fragment):
+    f = _running(images=0, volumes=0, daemon_json={"data-root": "/srv/docker"})
+    f["docker"]["data_root"] = "/var/lib/docker"
+    errors = plan(f, choose(f, "overlay2"), data_root)["errors"]
+    assert any(fragment in e and "Nothing was changed" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("data_root", ["/var/lib/docker", "/var/lib/docker/", "/var/lib/docker2", "/srv/docker"])
+def test_plan_accepts_the_same_or_a_sibling_data_root(data_root):
+    f = _running(images=0, volumes=0, daemon_json={"data-root": "/srv/docker"})
+    errors = plan(f, choose(f, "overlay2"), data_root)["errors"]
+    assert not [e for e in errors if "nested" in e or "absolute" in e], errors
