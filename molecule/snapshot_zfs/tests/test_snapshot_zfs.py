@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
-import shlex
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "testinfra"))
+# pylint: disable=wrong-import-position,unused-import
+from snapshot_common import (  # noqa: E402,F401  (pytest collects the shared tests here)
+    run, test_cron_entry_survives_the_reboot, test_docker_removed_the_image, test_monitoring_check,
+    test_tool_config_and_retention_code_installed)
 
 testinfra_hosts = ["all"]
 
@@ -11,31 +18,9 @@ POOL = "dockerpool"
 FOREIGN = ["zfs-auto-snap_daily-2024-01-01-0000", "before-upgrade", "autosnap_2024-01-01_00:00:00_daily"]
 
 
-def run(host, *argv):
-    return host.check_output(shlex.join(argv)).strip()
-
-
 def snapshots(host, dataset):
     out = run(host, "zfs", "list", "-H", "-o", "name", "-t", "snapshot", "-d", "1", dataset)
     return [line.split("@", 1)[1] for line in out.splitlines()]
-
-
-def test_cron_entry_survives_the_reboot(host):
-    cron = host.file("/etc/cron.d/cowstack-docker-storage-snapshot")
-    assert cron.exists and cron.user == "root"
-    assert ("*/30 * * * * root /usr/local/sbin/cowstack-snapshot --config "
-            "/etc/cowstack-docker-storage/snapshot.json") in cron.content_string
-    assert not host.file("/etc/systemd/system/cowstack-docker-storage-snapshot.timer").exists
-    assert host.service("cron").is_running
-
-
-def test_tool_config_and_retention_code_installed(host):
-    assert host.file("/usr/local/sbin/cowstack-snapshot").mode == 0o755
-    assert host.file("/usr/local/lib/cowstack-docker-storage/cowstack-snapshot.py").exists
-    assert host.file("/usr/local/lib/cowstack-docker-storage/_retention.py").exists
-    config = host.file("/etc/cowstack-docker-storage/snapshot.json")
-    assert config.mode == 0o600 and config.user == "root"
-    assert host.run("/usr/local/sbin/cowstack-snapshot --check-config").rc == 0
 
 
 def test_run_created_and_pruned_and_others_survived(host):
@@ -56,16 +41,6 @@ def test_docker_layers_never_snapshotted_and_opted_out(host):
     out = run(host, "zfs", "list", "-H", "-o", "name", "-t", "snapshot", "-r", POOL + "/docker")
     assert all(line.startswith(POOL + "/docker@cowstack_") for line in out.splitlines()), out
     assert run(host, "zfs", "get", "-H", "-o", "value", "com.sun:auto-snapshot", POOL + "/docker") == "false"
-
-
-def test_docker_removed_the_image(host):
-    images = run(host, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
-    assert "cowstack/busybox:2" not in images and "cowstack/busybox:1" in images
-
-
-def test_monitoring_check(host):
-    cmd = host.run("/usr/local/sbin/cowstack-snapshot --check --warn 2h --critical 1d")
-    assert cmd.rc == 0 and cmd.stdout.startswith("SNAPSHOTS OK"), cmd.stdout
 
 
 def test_prune_benchmark_is_constant_in_commands(host):
