@@ -69,7 +69,7 @@ def main():
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
     args = parser.parse_args()
     results = []
-    for _ in range(args.runs):
+    for _run in range(args.runs):
         for check in (False, True):
             result = run_once(args, check)
             results.append(result)

@@ -50,7 +50,7 @@ def tarballs(work):
     shutil.copy("/bin/busybox", bindir)
     big = os.path.join(work, "big")
     with open(big, "wb") as handle:
-        for _ in range(BIG_MIB):
+        for _chunk in range(BIG_MIB):
             handle.write(os.urandom(1 << 20))
     paths = {}
     for name, members in (("small", [("bin", bindir)]), ("big", [("bin", bindir), ("big", big)])):
@@ -86,7 +86,7 @@ def write_path(mnt, sock, runs):
     """(raw s, container s): medians, the two interleaved, everything synced before each run."""
     out = os.path.join(mnt, "raw.out")
     raw, inside = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         os.sync()
         raw.append(wall(lambda: subprocess.run(["dd", "of=" + out] + DD, capture_output=True, check=True)))
         os.unlink(out)
@@ -103,7 +103,7 @@ def copy_up(sock, runs):
         return wall(lambda: docker(sock, "run", "--rm", "--network", "none", image, *cmd))
     run("cowbench/big", "/bin/busybox", "true")  # warm-up, not counted
     append, start = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         small = run("cowbench/small", "/bin/busybox", "true")
         true = run("cowbench/big", "/bin/busybox", "true")
         append.append(run("cowbench/big", "/bin/busybox", "sh", "-c", "echo x >> /big") - true)

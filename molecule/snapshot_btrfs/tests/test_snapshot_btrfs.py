@@ -47,4 +47,3 @@ def test_data_root_snapshotted_without_the_layers(host):
     assert all(host.file("%s/btrfs/subvolumes/%s" % (newest, layer)).listdir() == [] for layer in layers)
     listing = run(host, "btrfs", "subvolume", "list", "-o", "/srv/pool")
     assert not any("btrfs/subvolumes/" in line and ".snapshots" in line for line in listing.splitlines())
-
