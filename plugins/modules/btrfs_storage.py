@@ -24,7 +24,9 @@ description:
     different fstab line is rewritten, keeping every other line.
   - Written because the community.general modules split this into C(filesystem), C(btrfs_subvolume) and
     C(ansible.posix.mount), none of which notices a live mount that lost its options or a checksum
-    algorithm that differs, and C(filesystem) does not look for partition tables or mounts before mkfs.
+    algorithm that differs, and C(filesystem) does not look for partition tables or mounts before mkfs;
+    C(btrfs_subvolume) (community.general 13.5) fails outright when O(devices) are given as
+    C(/dev/disk/by-id/...) links, which is how stable device names are usually written.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
