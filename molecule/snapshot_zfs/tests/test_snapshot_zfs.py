@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "testinfra"))
@@ -44,10 +45,10 @@ def test_docker_layers_never_snapshotted_and_opted_out(host):
 
 
 def test_prune_benchmark_is_constant_in_commands(host):
-    """bench/prune.py in the guest: 10,000 of ours (+100 others) over 25 datasets, pruned as planned with a
+    """bench/prune.py in the guest: 10,000 of ours (+100 others) spread over datasets, pruned as planned with a
     number of zfs commands bounded per target, not per snapshot (the figures are in the molecule log)."""
     report = host.file("/root/prune-bench.txt").content_string
-    assert "prune 10000 of ours in 25 target(s)" in report, report
+    assert re.search(r"prune 10000 of ours in \d+ target\(s\) \(\+100 others\)", report), report
     assert "result as planned: True" in report and "others left untouched: 100/100" in report, report
     assert "goal (commands constant in the number of snapshots: <= 8 per target, result as planned): met" in report
     assert not run(host, "zfs", "list", "-H", "-o", "name", "-r", POOL).count("cowstack-bench-")
