@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import shlex
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "testinfra"))
+# pylint: disable=wrong-import-position,unused-import
+from switch_common import (  # noqa: E402,F401  (pytest collects the shared test here)
+    assert_foreign_keys_kept, run, test_volume_carried_over_by_the_switch)
 
 testinfra_hosts = ["all"]
 
 DISK = "/dev/disk/by-id/virtio-cowstack-disk1"
-
-
-def run(host, *argv):
-    return host.check_output(shlex.join(argv)).strip()
 
 
 def test_filesystem_on_the_virtio_disk_with_xxhash(host):
@@ -50,13 +52,7 @@ def test_compressible_data_takes_less_space(host):
 def test_docker_on_btrfs_with_the_foreign_keys(host):
     info = json.loads(run(host, "docker", "info", "--format", "{{json .}}"))
     assert info["Driver"] == "btrfs" and info["DockerRootDir"] == "/var/lib/docker"
-    before = json.loads(host.file("/root/daemon.json.before").content_string)
-    now = json.loads(host.file("/etc/docker/daemon.json").content_string)
-    for key in ("log-driver", "log-opts", "runtimes"):
-        assert json.dumps(now[key]) == json.dumps(before[key])
-    assert list(now)[:3] == list(before)[:3]
-    assert now["storage-driver"] == "btrfs"
-    assert host.file("/etc/docker/daemon.json").mode == 0o644
+    assert_foreign_keys_kept(host, "btrfs")
 
 
 def test_images_of_this_run_and_the_hidden_ones_kept_aside(host):
@@ -72,12 +68,3 @@ def test_images_of_this_run_and_the_hidden_ones_kept_aside(host):
 def test_docker_waits_for_the_mount(host):
     dropin = host.file("/etc/systemd/system/docker.service.d/10-cowstack-storage.conf").content_string
     assert "RequiresMountsFor=/var/lib/docker" in dropin
-
-
-def test_volume_carried_over_by_the_switch(host):
-    assert "cowstack-data" in run(host, "docker", "volume", "ls", "--format", "{{.Name}}").split()
-    out = run(host, "docker", "run", "--rm", "--volume", "cowstack-data:/data", "cowstack/busybox:1",
-              "/bin/busybox", "cat", "/data/kept.txt")
-    assert out == "kept"
-    # the source is kept where the previous state was moved aside
-    assert host.file("/var/lib/docker.cowstack-overlay2/volumes/cowstack-data/_data/kept.txt").content_string == "kept\n"

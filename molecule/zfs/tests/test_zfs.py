@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import shlex
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "resources", "testinfra"))
+# pylint: disable=wrong-import-position,unused-import
+from switch_common import (  # noqa: E402,F401  (pytest collects the shared test here)
+    assert_foreign_keys_kept, run, test_volume_carried_over_by_the_switch)
 
 testinfra_hosts = ["all"]
 
 DATASET = "dockerpool/docker"
-
-
-def run(host, *argv):
-    return host.check_output(shlex.join(argv)).strip()
 
 
 def test_pool_on_the_virtio_disk(host):
@@ -44,13 +46,7 @@ def test_same_image_ids_and_tags_after_the_switch(host):
 
 
 def test_foreign_daemon_json_keys_survive(host):
-    before = json.loads(host.file("/root/daemon.json.before").content_string)
-    now = json.loads(host.file("/etc/docker/daemon.json").content_string)
-    for key in ("log-driver", "log-opts", "runtimes"):
-        assert json.dumps(now[key]) == json.dumps(before[key])
-    assert list(now)[:3] == list(before)[:3]
-    assert now["storage-driver"] == "zfs"
-    assert host.file("/etc/docker/daemon.json").mode == 0o644
+    assert_foreign_keys_kept(host, "zfs")
 
 
 def test_previous_state_kept_aside(host):
@@ -63,11 +59,3 @@ def test_docker_waits_for_zfs(host):
     assert "RequiresMountsFor=/var/lib/docker" in dropin and "zfs-mount.service" in dropin
     for unit in ("zfs-import-cache.service", "zfs-mount.service"):
         assert host.service(unit).is_enabled
-
-
-def test_volume_carried_over_by_the_switch(host):
-    assert "cowstack-data" in run(host, "docker", "volume", "ls", "--format", "{{.Name}}").split()
-    out = run(host, "docker", "run", "--rm", "--volume", "cowstack-data:/data", "cowstack/busybox:1",
-              "/bin/busybox", "cat", "/data/kept.txt")
-    assert out == "kept"
-    assert host.file("/var/lib/docker.cowstack-overlay2/volumes/cowstack-data/_data/kept.txt").content_string == "kept\n"
