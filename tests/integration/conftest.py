@@ -44,3 +44,13 @@ def loopfs():
         except realhost.Unsupported as exc:
             pytest.skip(str(exc))
     return make
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """A private fstab and a target directory (``tmp/docker``, not created); every mount below ``tmp_path`` is
+    unmounted afterwards."""
+    fstab = tmp_path / "fstab"
+    fstab.write_text("# static file system information\nUUID=abc / ext4 defaults 0 1\n")
+    yield {"fstab": str(fstab), "target": str(tmp_path / "docker"), "tmp": tmp_path}
+    realhost.unmount_all(str(tmp_path))

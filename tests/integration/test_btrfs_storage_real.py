@@ -25,13 +25,8 @@ def live_mount(mount_point):
 
 
 @pytest.fixture
-def env(tmp_path):
-    fstab = tmp_path / "fstab"
-    fstab.write_text("# static file system information\nUUID=abc / ext4 defaults 0 1\n")
-    mount_point = tmp_path / "docker"
-    yield {"fstab": str(fstab), "mount_point": str(mount_point), "tmp": tmp_path}
-    for point in realhost.mounts_under(str(tmp_path)):
-        realhost.run(["umount", point], check=False)
+def env(scratch):
+    return dict(scratch, mount_point=scratch["target"])
 
 
 def args(env, devices, **extra):

@@ -30,13 +30,8 @@ def play(tmp_path, extra, check=False):
 
 
 @pytest.fixture
-def site(tmp_path):
-    fstab = tmp_path / "fstab"
-    fstab.write_text("UUID=abc / ext4 defaults 0 1\n")
-    data_root = tmp_path / "docker"
-    yield {"fstab": str(fstab), "data_root": str(data_root), "tmp": tmp_path}
-    for point in realhost.mounts_under(str(tmp_path)):
-        realhost.run(["umount", point], check=False)
+def site(scratch):
+    return dict(scratch, data_root=scratch["target"])
 
 
 def vars_for(site, devices, **extra):
