@@ -35,19 +35,43 @@ def _write_json(path, data):
         raise
 
 
+def _summaries_from_results(hosts, result_var, hostvars):
+    """``{host: summary}`` from each host's registered storage_audit result; hosts without one listed apart."""
+    summaries, missing = {}, []
+    for host in hosts:
+        try:
+            registered = hostvars[host].get(result_var)
+        except KeyError:
+            registered = None
+        audit = registered.get("audit") if isinstance(registered, dict) else None
+        if isinstance(audit, dict):
+            summaries[host] = audit
+        else:
+            missing.append(host)
+    return summaries, missing
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dest", "summaries"))
+    _VALID_ARGS = frozenset(("dest", "summaries", "hosts", "result_var"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         args = self.validate_argument_spec(argument_spec=dict(
             dest=dict(type="path", required=True),
-            summaries=dict(type="dict", required=True),
-        ))[1]
+            summaries=dict(type="dict"),
+            hosts=dict(type="list", elements="str"),
+            result_var=dict(type="str", default="docker_storage_audit_result"),
+        ), mutually_exclusive=[("summaries", "hosts")], required_one_of=[("summaries", "hosts")])[1]
         dest = args["dest"]
-        summaries = args["summaries"]
+        missing = []
+        if args["hosts"] is not None:
+            summaries, missing = _summaries_from_results(args["hosts"], args["result_var"],
+                                                         task_vars.get("hostvars") or {})
+        else:
+            summaries = args["summaries"]
         try:
             if not os.path.isdir(dest):
                 os.makedirs(dest)
@@ -57,11 +81,15 @@ class ActionModule(ActionBase):
                 _write_json(path, summary)
                 written.append(path)
             fleet = fleet_report(summaries)
+            fleet["not_audited"] = sorted(missing)
             fleet_path = os.path.join(dest, "fleet.json")
             _write_json(fleet_path, dict(fleet, summaries=summaries))
         except (IOError, OSError) as exc:
             raise AnsibleActionFail("cannot write the audit report under %s: %s (choose another "
                                     "docker_storage_audit_report_dir)" % (dest, to_native(exc)))
-        # The report is the audit's output on the controller; no managed host changed.
-        result.update(changed=False, files=written + [fleet_path], fleet=fleet)
+        # The report is the audit's output on the controller; no managed host changed. Its lines are shown
+        # once here for the whole fleet rather than by a task per host.
+        result.update(changed=False, files=written + [fleet_path], fleet=fleet,
+                      lines=dict((host, (summaries[host] or {}).get("lines")) for host in sorted(summaries)),
+                      _ansible_verbose_always=True)
         return result

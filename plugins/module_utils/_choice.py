@@ -115,15 +115,20 @@ def _pick_scenario(policy, host, band, facts, prepare_storage, reasons):
     return None, None
 
 
+def check_policy(policy):
+    """Raise ``PolicyError`` for a policy that names nothing known."""
+    if not isinstance(policy, str) or policy not in POLICIES:
+        raise PolicyError("unknown policy or driver %r: use auto, %s, or a driver name (%s)" % (
+            policy, ", ".join(SCENARIOS), ", ".join(GRAPHDRIVERS + ("overlayfs", "native"))))
+
+
 def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare_storage=False):
     """Choose a driver for ``policy`` on the host the ``facts`` describe.
 
     Raises ``PolicyError`` for a policy that names nothing known. Everything else is reported in
     ``errors`` (the choice cannot be applied), ``warnings`` and ``reasons``.
     """
-    if not isinstance(policy, str) or policy not in POLICIES:
-        raise PolicyError("unknown policy or driver %r: use auto, %s, or a driver name (%s)" % (
-            policy, ", ".join(SCENARIOS), ", ".join(GRAPHDRIVERS + ("overlayfs", "native"))))
+    check_policy(policy)
     facts = facts or {}
     reasons, warnings, errors = [], [], []
     version, band = _docker_version(facts, docker_version, warnings)

@@ -36,13 +36,39 @@ options:
     type: path
     required: true
   summaries:
-    description: Mapping of host name to the summary of P(cowstack.docker_storage.audit_summary#filter).
+    description:
+      - Mapping of host name to the summary of P(cowstack.docker_storage.audit_summary#filter).
+      - Exactly one of O(summaries) and O(hosts) is required.
     type: dict
-    required: true
+  hosts:
+    description:
+      - Host names whose registered M(cowstack.docker_storage.storage_audit) result (O(result_var)) holds their
+        summary; read from C(hostvars) on the controller, so hosts that failed the audit are reported too.
+      - A host without such a result (unreachable, or its facts could not be gathered) is listed in the fleet
+        summary's C(not_audited).
+    type: list
+    elements: str
+  result_var:
+    description: Name of the variable the M(cowstack.docker_storage.storage_audit) result was registered as.
+    type: str
+    default: docker_storage_audit_result
 """
 
 EXAMPLES = r"""
-- name: Write the audit report once for all hosts
+- name: Audit every host, then write the report once, failed hosts included
+  block:
+    - name: Audit Docker storage
+      cowstack.docker_storage.storage_audit:
+        policy: enterprise
+      register: docker_storage_audit_result
+  always:
+    - name: Write the audit report
+      cowstack.docker_storage.audit_report:
+        dest: "{{ playbook_dir }}/audit-report"
+        hosts: "{{ ansible_play_hosts_all }}"
+      run_once: true
+
+- name: Write the report from summaries made with the audit_summary filter
   cowstack.docker_storage.audit_report:
     dest: "{{ playbook_dir }}/audit-report"
     summaries: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'docker_storage_audit'))) }}"
@@ -56,7 +82,13 @@ files:
   type: list
   elements: str
 fleet:
-  description: The fleet summary also written to C(fleet.json).
+  description:
+    - The fleet summary also written to C(fleet.json) (C(hosts), C(drivers_now), C(recommended), C(with_drift),
+      C(with_warnings), C(with_errors), C(not_audited)).
+  returned: success
+  type: dict
+lines:
+  description: Each audited host's readable summary lines, shown once for the fleet.
   returned: success
   type: dict
 """

@@ -180,9 +180,9 @@ import socket
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves import http_client
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import storage_view
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._http import unix_get
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
     GRAPHDRIVERS, band_for, compatibility, dockerd_pick, host_view,
 )
@@ -284,18 +284,6 @@ def measure_d_type_by_probe(path):
         os.rmdir(probe)
 
 
-class UnixHTTPConnection(http_client.HTTPConnection):
-    def __init__(self, path, timeout):
-        http_client.HTTPConnection.__init__(self, "localhost", timeout=timeout)
-        self._socket_path = path
-
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._socket_path)
-        self.sock = sock
-
-
 class Gatherer(object):
     def __init__(self, module):
         self.module = module
@@ -384,16 +372,7 @@ class Gatherer(object):
         return self.params["docker_host"] or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
     def api_get(self, host, path):
-        conn = UnixHTTPConnection(host[len("unix://"):], self.params["api_timeout"])
-        try:
-            conn.request("GET", path)
-            response = conn.getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise IOError("HTTP %s from %s" % (response.status, path))
-            return json.loads(body.decode("utf-8"))
-        finally:
-            conn.close()
+        return json.loads(unix_get(host[len("unix://"):], path, self.params["api_timeout"]).decode("utf-8"))
 
     def docker(self):
         host = self.docker_host()
@@ -408,7 +387,7 @@ class Gatherer(object):
             try:
                 version = self.api_get(host, "/version")
                 info = self.api_get(host, "/info")
-            except (IOError, OSError, ValueError, socket.error, http_client.HTTPException) as exc:
+            except (IOError, OSError, ValueError, socket.error) as exc:
                 result["error"] = "daemon at %s not reachable: %s" % (host, exc)
         elif cli:
             rc, out, err = self.run([cli, "-H", host, "info", "--format", "{{json .}}"])
@@ -428,7 +407,7 @@ class Gatherer(object):
                     result["volumes"] = len((self.api_get(host, "/volumes") or {}).get("Volumes") or [])
                     if self.params["gather_image_size"]:
                         result["images_size"] = (self.api_get(host, "/system/df") or {}).get("LayersSize")
-                except (IOError, OSError, ValueError, socket.error, http_client.HTTPException):
+                except (IOError, OSError, ValueError, socket.error):
                     result["volumes"] = None
         if not result["version"] and dockerd:
             rc, out, _err = self.run([dockerd, "--version"])

@@ -38,8 +38,10 @@ def test_audit_changes_nothing_and_writes_the_report(tmp_path, check):
     report = json.loads((tmp_path / "report" / "localhost.json").read_text())
     fleet = json.loads((tmp_path / "report" / "fleet.json").read_text())
     assert report["recommended"] and report["backing_fs"] and report["lines"]
-    assert fleet["hosts"] == 1 and fleet["summaries"]["localhost"] == report
+    assert fleet["hosts"] == 1 and fleet["summaries"]["localhost"] == report and fleet["not_audited"] == []
     assert "dockerd:     would pick" in proc.stdout
+    # one task per host (facts and summary), then the report once: the recap counts both for the one host
+    assert counts["ok"] == 2
 
 
 def test_audit_sees_a_running_daemon_through_its_socket(tmp_path, loopfs):
@@ -57,8 +59,27 @@ def test_audit_sees_a_running_daemon_through_its_socket(tmp_path, loopfs):
             assert "running btrfs (graphdriver store), 0 images" in report["docker"]
 
 
+def test_a_host_the_policy_cannot_serve_fails_and_is_still_reported(tmp_path):
+    proc = audit(tmp_path, "docker_storage_policy=zfs")
+    assert proc.returncode != 0
+    assert "policy zfs cannot be applied on this host as it stands" in proc.stdout, proc.stdout[-3000:]
+    counts = recap(proc.stdout)
+    assert counts["failed"] == 1 and counts["changed"] == 0
+    fleet = json.loads((tmp_path / "report" / "fleet.json").read_text())
+    assert fleet["with_errors"] == ["localhost"] and fleet["not_audited"] == []
+    report = json.loads((tmp_path / "report" / "localhost.json").read_text())
+    assert report["recommended"] == "zfs" and report["errors"]
+
+
+def test_an_unknown_policy_fails_before_the_host_is_contacted(tmp_path):
+    proc = audit(tmp_path, "docker_storage_policy=fastest", "ansible_python_interpreter=/nonexistent/python")
+    assert proc.returncode != 0
+    assert "unknown policy or driver 'fastest'" in proc.stdout, proc.stdout[-3000:]
+    assert "/nonexistent/python" not in proc.stdout  # no module ran
+    assert json.loads((tmp_path / "report" / "fleet.json").read_text())["not_audited"] == ["localhost"]
+
+
 @pytest.mark.parametrize("extra, fragment", [
-    ("docker_storage_policy=fastest", "unknown policy or driver 'fastest'"),
     ('{"docker_storage_storage_opts": ["overlay2.nosuch=1"]}', "unknown to the"),
     ("docker_storage_policy=zfs", "storage-driver zfs cannot run on this host"),
 ])

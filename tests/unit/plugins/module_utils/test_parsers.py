@@ -1,10 +1,11 @@
-"""One parser per tool: mountinfo, xfs_info, docker info, systemd units, versions."""
+"""One parser per tool: mountinfo, xfs_info, docker info, dockerd's API responses, systemd units, versions."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import image_store, storage_view
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._http import parse_response, request, unix_get
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import (
     has_project_quota, mount_for, parse_mountinfo,
 )
@@ -142,3 +143,58 @@ def test_version_helpers():
     assert version_list("6.18.44-fc-v782") == [6, 18, 44]
     assert version_list("") == []
     assert at_least("2.2.0", (2, 2)) is True and at_least("2.1.11", (2, 2)) is False and at_least(None, (1,)) is None
+
+
+# -- dockerd's API over HTTP/1.0 (_http) ------------------------------------------------------------------
+
+
+def test_http_request_is_http_1_0_with_a_host_header():
+    raw = request("/info")
+    assert raw.startswith(b"GET /info HTTP/1.0\r\n") and b"\r\nHost: docker\r\n" in raw and raw.endswith(b"\r\n\r\n")
+
+
+@pytest.mark.parametrize("raw, body", [
+    (b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", b"{}"),
+    (b"HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n\r\n{\"a\": 1}\n", b"{\"a\": 1}\n"),  # no length: read to close
+    (b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}trailing", b"{}"),
+])
+def test_http_response_body(raw, body):
+    assert parse_response(raw, "/info") == body
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    (b"", "malformed HTTP response to /info"),
+    (b"garbage without a header end", "malformed"),
+    (b"HTTP/1.0 404 Not Found\r\n\r\n{\"message\":\"page not found\"}", "HTTP 404 Not Found from /info"),
+    (b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n{}", "truncated response to /info: 2 of 10 bytes"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", "chunked"),
+])
+def test_http_response_refused(raw, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        parse_response(raw, "/info")
+
+
+def test_unix_get_against_a_socket_server(tmp_path):
+    import socket
+    import threading
+
+    path = str(tmp_path / "api.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    seen = []
+
+    def serve():
+        conn, _addr = server.accept()
+        seen.append(conn.recv(4096))
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 13\r\n\r\n{\"Driver\":1}\n")
+        conn.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        assert unix_get(path, "/version", 5) == b"{\"Driver\":1}\n"
+    finally:
+        thread.join(5)
+        server.close()
+    assert seen[0].startswith(b"GET /version HTTP/1.0\r\n")

@@ -1,0 +1,78 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: storage_audit
+short_description: Audit one host's Docker storage against a policy in one task
+version_added: 0.1.0
+description:
+  - Runs M(cowstack.docker_storage.storage_facts) on the host (one module round trip), then on the controller
+    applies dockerd's rules and the policy exactly as P(cowstack.docker_storage.audit_summary#filter) does.
+  - Returns the summary as RV(audit) (also the fact C(docker_storage_audit)), and sets the fact C(docker_storage).
+  - Fails the host when the policy cannot be applied as it stands (the summary's C(errors)), unless
+    O(fail_on_errors=false); the summary is returned either way, so a registered result feeds
+    M(cowstack.docker_storage.audit_report) for failed hosts too.
+  - One task per host is the point on a fleet; gathering, summarising, printing and asserting as four tasks
+    cost a worker and a template pass each per host.
+author:
+  - cowstack maintainers (@cowstack)
+extends_documentation_fragment:
+  - cowstack.docker_storage.attributes
+  - cowstack.docker_storage.attributes.INFO_MODULE
+attributes:
+  action:
+    support: full
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+  platform:
+    platforms: posix
+options:
+  policy:
+    description: C(auto), C(general), C(enterprise), C(large_images), or a driver name, as for P(cowstack.docker_storage.choose_driver#filter).
+    type: str
+    default: auto
+  storage_opts:
+    description: Storage options to check against the recommended driver's rules.
+    type: raw
+  data_root:
+    description: Passed to M(cowstack.docker_storage.storage_facts).
+    type: path
+  daemon_json_path:
+    description: Passed to M(cowstack.docker_storage.storage_facts).
+    type: path
+  docker_host:
+    description: Passed to M(cowstack.docker_storage.storage_facts).
+    type: str
+  fail_on_errors:
+    description: Fail the host when the summary lists errors.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Audit Docker storage
+  cowstack.docker_storage.storage_audit:
+    policy: enterprise
+  register: docker_storage_audit_result
+
+- name: Show what the policy would change
+  ansible.builtin.debug:
+    msg: "{{ docker_storage_audit_result.audit.lines }}"
+"""
+
+RETURN = r"""
+audit:
+  description:
+    - The host's summary, as from P(cowstack.docker_storage.audit_summary#filter)
+      (C(current_driver), C(recommended), C(drift), C(warnings), C(errors), C(lines), ...).
+  returned: when the facts were gathered
+  type: dict
+msg:
+  description: The summary's readable lines, or why the host failed.
+  returned: always
+  type: raw
+"""
