@@ -294,7 +294,7 @@ class BtrfsStorage(object):
             missing = mount_option_drift(current_mount["options"], self.p["mount_options"])
             if missing:
                 self.plan.add("remount %s with %s" % (mount_point, ",".join(missing)),
-                              ("remount", ["remount"] + missing))
+                              ("remount", (current_mount["source"], ["remount"] + missing)))
                 self.plan.after["mount"] = "%s %s (+%s)" % (
                     mount_point, ",".join(current_mount["options"]), ",".join(missing))
         else:
@@ -361,7 +361,10 @@ class BtrfsStorage(object):
                     os.makedirs(mount_point, 0o711)
                 self.run([self.bins["mount"], "-t", "btrfs", "-o", ",".join(arg), "UUID=%s" % self.uuid, mount_point])
             elif kind == "remount":
-                self.run([self.bins["mount"], "-o", ",".join(arg), mount_point])
+                # device and directory both: mount(8) then leaves fstab out, whose options (an old noatime or
+                # relatime line) would otherwise be merged in and could win over the ones asked for
+                source, options = arg
+                self.run([self.bins["mount"], "-o", ",".join(options), source, mount_point])
             elif kind == "fstab":
                 text = read_text(self.p["fstab"])
                 line = render("UUID=%s" % self.uuid, mount_point, "btrfs", arg)
