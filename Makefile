@@ -66,7 +66,7 @@ docs: venv collection
 	@bash tests/sanity/docs.sh $(BIN)
 
 # VM scenarios (qemu under emulation; images built locally with debootstrap, cached by recipe hash).
-MOLECULE_CI ?= --scenario zfs
+MOLECULE_CI ?= --ci
 
 molecule-ci: venv collection
 	bash tests/vm/run-scenarios.sh $(MOLECULE_CI)
