@@ -176,7 +176,6 @@ import ctypes.util
 import json
 import os
 import re
-import socket
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -387,7 +386,7 @@ class Gatherer(object):
             try:
                 version = self.api_get(host, "/version")
                 info = self.api_get(host, "/info")
-            except (IOError, OSError, ValueError, socket.error) as exc:
+            except (OSError, ValueError) as exc:  # OSError covers socket errors and timeouts
                 result["error"] = "daemon at %s not reachable: %s" % (host, exc)
         elif cli:
             rc, out, err = self.run([cli, "-H", host, "info", "--format", "{{json .}}"])
@@ -407,7 +406,7 @@ class Gatherer(object):
                     result["volumes"] = len((self.api_get(host, "/volumes") or {}).get("Volumes") or [])
                     if self.params["gather_image_size"]:
                         result["images_size"] = (self.api_get(host, "/system/df") or {}).get("LayersSize")
-                except (IOError, OSError, ValueError, socket.error):
+                except (OSError, ValueError):
                     result["volumes"] = None
         if not result["version"] and dockerd:
             rc, out, _err = self.run([dockerd, "--version"])
