@@ -23,11 +23,15 @@ resolved by the coarser label, then by name, so the result never depends on list
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import stat
 
 PERIODS = ("frequently", "hourly", "daily", "weekly", "monthly", "yearly")
 DEFAULT_PREFIX = "cowstack"
 DEFAULT_FREQUENT_MINUTES = 15
+# A root-only directory: a lock in a world-writable one (/run/lock) could be taken first by any user.
+DEFAULT_LOCK_FILE = "/run/cowstack-docker-storage/snapshot.lock"
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 CONFIG_VERSION = 1
 
@@ -403,7 +407,7 @@ def _on_calendar(fields, sets):
     if dom_restricted and dow_restricted:
         return None
     days = set(7 if d == 0 else d for d in sets["weekday"])
-    if dow_restricted and days != set(range(1, 8)):
+    if days != set(range(1, 8)):  # "*/2" starts with "*" (cron ANDs it with the day) but is still a restriction
         weekday = ",".join(_SYSTEMD_DAYS[d % 7] for d in sorted(days)) + " "
     else:
         weekday = ""
@@ -531,6 +535,35 @@ ZFS_ARG_MAX = 100000        # one argv string; the kernel limit is 128 KiB (MAX_
 BTRFS_ARGV_MAX = 1000000    # the whole argv; the kernel limit is a quarter of the stack (2 MiB by default)
 
 
+def unsafe_directory(path, lstat=os.lstat, uid=None, realpath=os.path.realpath):
+    """Why root should not delete subvolumes in, or lock a file in, ``path``: it or a directory above it (on
+    the path as written and as resolved) is not owned by root or is writable by others, so another user could
+    swap a snapshot for a link to something else between listing and deleting. None when it is safe. Parts that
+    do not exist yet are skipped (the tool creates them root-only); a sticky directory (like /tmp) above a
+    root-owned one is fine; a root-owned symlink is fine when where it leads is. Run by another user (tests),
+    that user's own directories count as safe too."""
+    uid = os.geteuid() if uid is None else uid
+    owner = "root" if uid == 0 else "uid %d (who runs this)" % uid
+    for start in dict.fromkeys((normpath(path), normpath(realpath(path)))):
+        current, below_is_root = start, False
+        while True:
+            try:
+                info = lstat(current)
+            except FileNotFoundError:
+                info = None
+            if info is not None:
+                if info.st_uid not in (0, uid):
+                    return "%s is owned by uid %d, not by %s" % (current, info.st_uid, owner)
+                sticky_ok = below_is_root and info.st_mode & stat.S_ISVTX
+                if not stat.S_ISLNK(info.st_mode) and info.st_mode & 0o022 and not sticky_ok:
+                    return "%s is writable by group or others (mode %04o)" % (current, stat.S_IMODE(info.st_mode))
+                below_is_root = True
+            if current == "/":
+                break
+            current = os.path.dirname(current)
+    return None
+
+
 def zfs_list_argv(dataset, zfs="zfs"):
     """One listing of every snapshot of ``dataset`` itself (not of its children), machine readable."""
     return [zfs, "list", "-H", "-p", "-o", "name,creation,used,referenced", "-t", "snapshot", "-d", "1", dataset]
@@ -644,7 +677,7 @@ def check_config(doc):
     if len(mon) == 2 and mon["warn"] > mon["critical"]:
         problems.append("monitor.warn must not be above monitor.critical")
     out["monitor"] = mon
-    lock = doc.get("lock_file", "/run/lock/cowstack-snapshot.lock")
+    lock = doc.get("lock_file", DEFAULT_LOCK_FILE)
     if not isinstance(lock, str) or not lock.startswith("/"):
         problems.append("lock_file must be an absolute path")
     out["lock_file"] = lock
@@ -698,9 +731,25 @@ def check_config(doc):
         elif snap_dir is not None:
             problems.append("%s.snapshot_dir is for btrfs targets only" % where)
         out["targets"].append(item)
+    problems.extend(_overlaps([i for i in out["targets"] if i["kind"] == "btrfs"]))
     if problems:
         raise RetentionError("; ".join(problems))
     return out
+
+
+def _overlaps(items):
+    """btrfs targets whose snapshot directories would mix: snapshot names do not name the target, so each
+    target's prune would count (and delete) the other's snapshots."""
+    problems = []
+    for index, item in enumerate(items):
+        for other in items[index + 1:]:
+            if _under(item["snapshot_dir"], other["snapshot_dir"]) or _under(other["snapshot_dir"], item["snapshot_dir"]):
+                problems.append("%s and %s: snapshot directories %s and %s overlap; give each its own snapshot_dir" % (
+                    item["target"], other["target"], item["snapshot_dir"], other["snapshot_dir"]))
+        for other in items:
+            if other is not item and _under(item["target"], other["snapshot_dir"]):
+                problems.append("%s is inside the snapshot directory of %s" % (item["target"], other["target"]))
+    return problems
 
 
 def target_policy(config, item):

@@ -23,7 +23,10 @@ description:
     plan, and outside check mode applies it; destroys are batched (C(zfs destroy pool/ds@a,b,c),
     C(btrfs subvolume delete p1 p2 ...)), not one command per snapshot. The plan is returned in every mode.
   - O(operation=validate) checks a whole C(cowstack-snapshot) configuration (policy, prefix, schedule, targets
-    on this host) and returns it normalised, changing nothing; the role runs it before installing anything.
+    on this host) and returns it normalised, changing nothing; the role runs it before installing anything. In
+    check mode a target that does not exist yet as a dataset or subvolume is a warning (see RV(pending)), not an
+    error, so that a check-mode run of a whole stack on a new host works; a target Docker owns is refused in
+    every mode.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -223,6 +226,15 @@ schedule:
       cannot express it).
   returned: when O(operation=validate)
   type: dict
+pending:
+  description:
+    - For O(operation=validate) in check mode, the targets that do not exist (yet) as a dataset or subvolume, with
+      the reason. Check mode only warns about them, since an earlier task of the same run may create them (the
+      P(cowstack.docker_storage.docker_storage#role) role making the storage); a real run refuses them.
+  returned: when O(operation=validate)
+  type: list
+  elements: str
+  sample: ["/var/lib/docker is not on btrfs (ext4)"]
 docker_zfs_datasets:
   description:
     - For O(operation=validate), the datasets mounted exactly at Docker's data-roots on this host (Docker's own, for
@@ -283,6 +295,9 @@ def btrfs_problem(mounts, path, snapshot_dir):
     dir_mount = R.mount_of(mounts, snapshot_dir)
     if not dir_mount or dir_mount[1] != "btrfs" or dir_mount[2] != mount[2]:
         return "snapshot directory %s is not on the same btrfs filesystem as %s" % (snapshot_dir, path)
+    unsafe = R.unsafe_directory(snapshot_dir)
+    if unsafe:
+        return "snapshot directory %s: %s; set a snapshot_dir only root can write" % (snapshot_dir, unsafe)
     return None
 
 
@@ -309,6 +324,25 @@ def describe(rows, prefix, now):
     return ours, sorted(others)
 
 
+def target_problem(module, host, mounts, item):
+    """``(problem, missing)`` for ``item`` as this host is now: problem None when it can be snapshotted;
+    missing True when it does not exist (yet) as a dataset or subvolume, False when it exists but is the wrong
+    kind of thing."""
+    if item["kind"] == "btrfs":
+        problem = btrfs_problem(mounts, item["target"], item["snapshot_dir"])
+        return problem, problem is not None
+    if not host.bin("zfs", required=False):
+        return "%s is a ZFS dataset name, but this host has no zfs command" % item["target"], True
+    argv = [host.bin("zfs"), "list", "-H", "-p", "-o", "name,type", item["target"]]
+    rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
+    if rc != 0:
+        return "%s: %s" % (item["target"], (err or out).strip() or "no such dataset"), True
+    kind = out.split("\t")[1].strip() if "\t" in out else None
+    if kind not in ("filesystem", "volume"):
+        return "%s is a ZFS %s, not a filesystem or volume" % (item["target"], kind), False
+    return None, False
+
+
 def validate(module, host):
     try:
         config = R.check_config(module.params["config"])
@@ -316,28 +350,23 @@ def validate(module, host):
         module.fail_json(msg="invalid snapshot configuration: %s" % exc)
     mounts = host.mounts()
     docker = R.docker_storage(mounts, **config["docker"])
-    problems = []
+    problems, pending = [], []
     for item in config["targets"]:
-        reason = R.docker_refusal(item["target"], docker)
-        if reason:
-            problems.append(reason)
-        elif item["kind"] == "zfs" and not host.bin("zfs", required=False):
-            problems.append("%s is a ZFS dataset name, but this host has no zfs command" % item["target"])
-        elif item["kind"] == "zfs":
-            argv = [host.bin("zfs"), "list", "-H", "-p", "-o", "name,type", item["target"]]
-            rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
-            kind = out.split("\t")[1].strip() if rc == 0 and "\t" in out else None
-            if rc != 0:
-                problems.append("%s: %s" % (item["target"], (err or out).strip() or "no such dataset"))
-            elif kind not in ("filesystem", "volume"):
-                problems.append("%s is a ZFS %s, not a filesystem or volume" % (item["target"], kind))
-        else:
-            problem = btrfs_problem(mounts, item["target"], item["snapshot_dir"])
-            if problem:
-                problems.append(problem)
+        problem, missing = R.docker_refusal(item["target"], docker), False
+        if not problem:
+            problem, missing = target_problem(module, host, mounts, item)
+        if problem and missing and module.check_mode:
+            # An earlier task of the same run (the docker_storage role making the pool, the dataset or the
+            # subvolume) may create it: report it; the real run checks again before installing anything.
+            pending.append(problem)
+        elif problem:
+            problems.append(problem)
     if problems:
         module.fail_json(msg="invalid snapshot targets: %s" % "; ".join(problems), problems=problems)
-    module.exit_json(changed=False, config=config, schedule=config.get("schedule"),
+    for problem in pending:
+        module.warn("check mode: %s (an earlier task of this run may create it; a real run refuses it if not)"
+                    % problem)
+    module.exit_json(changed=False, config=config, schedule=config.get("schedule"), pending=pending,
                      docker_zfs_datasets=docker["zfs_dedicated"])
 
 

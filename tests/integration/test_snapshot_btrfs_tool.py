@@ -129,6 +129,20 @@ def test_refusals(btrfs, loopfs):
         config = H.write_json(str(tmp / "ext4.json"), {"policy": {"hourly": 1}, "targets": [ext4]})
         proc = H.run_tool(btrfs["tool"], config, "--check-config")
         assert proc.returncode == 2 and "not on btrfs" in proc.stderr
+    # a subvolume another user owns: its default .snapshots is theirs to swap for a link before a delete
+    alice = H.subvolume(os.path.join(btrfs["mnt"], "alice"))
+    os.chown(alice, 1000, 1000)
+    lock = str(tmp / "lock")
+    config = H.write_json(str(tmp / "alice.json"), {"policy": {"hourly": 1}, "targets": [alice], "lock_file": lock})
+    proc = H.run_tool(btrfs["tool"], config)
+    assert proc.returncode == 1 and "%s is owned by uid 1000" % alice in proc.stderr, proc.stderr
+    assert not os.path.exists(os.path.join(alice, ".snapshots"))
+    kept_apart = os.path.join(btrfs["mnt"], "alice-snapshots")   # a snapshot_dir only root can write: fine
+    config = H.write_json(str(tmp / "alice2.json"), {"policy": {"hourly": 1}, "lock_file": lock,
+                                                     "targets": [{"target": alice, "snapshot_dir": kept_apart}]})
+    proc = H.run_tool(btrfs["tool"], config)
+    assert proc.returncode == 0, proc.stderr
+    assert len(H.subvolumes_in(kept_apart)) == 1 and oct(os.stat(kept_apart).st_mode & 0o777) == oct(0o700)
     # bad policy and prefix: refused before anything runs
     config = H.write_json(str(tmp / "bad.json"), {"prefix": "", "policy": {"hourly": -1}, "targets": [btrfs["data"]]})
     proc = H.run_tool(btrfs["tool"], config)

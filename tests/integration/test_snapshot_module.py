@@ -97,6 +97,11 @@ def test_targets_that_are_not_subvolumes_or_are_docker_layers(data):
     assert result.get("failed") and "not a subvolume" in result["msg"]
     result = realhost.run_module("snapshot", {"operation": "take", "target": os.path.join(data["mnt"], "nothere")})
     assert result.get("failed") and "does not exist" in result["msg"]
+    os.chmod(data["snaps"], 0o777)     # others could swap a snapshot for a link between listing and deleting
+    result = realhost.run_module("snapshot", {"operation": "prune", "target": data["path"], "policy": {"hourly": 1}})
+    assert result.get("failed") and "writable by group or others" in result["msg"]
+    assert len(H.subvolumes_in(data["snaps"])) == 13
+    os.chmod(data["snaps"], 0o700)
     docker = os.path.join(data["mnt"], "docker")
     os.makedirs(os.path.join(docker, "btrfs", "subvolumes"))
     layer = H.subvolume(os.path.join(docker, "btrfs", "subvolumes", "f" * 64))
@@ -114,6 +119,27 @@ def test_validate_returns_the_schedule_or_refuses(data):
     bad = realhost.run_module("snapshot", {"operation": "validate", "config": {
         "policy": {"hourly": 24}, "schedule": "0 25 * * *", "targets": [{"target": data["path"] + "/nothere"}]}})
     assert bad.get("failed") and "cron hour" in bad["msg"]
+
+
+def test_validate_in_check_mode_lets_a_target_yet_to_be_made_pass_with_a_warning(data):
+    """A whole-stack --check on a new host: the storage role would make the subvolume the snapshot role names."""
+    plain = os.path.join(data["mnt"], "plain")
+    os.mkdir(plain)
+    config = {"policy": {"hourly": 24}, "targets": [{"target": data["path"]}, {"target": plain},
+                                                    {"target": os.path.join(data["mnt"], "later")}]}
+    checked = realhost.run_module("snapshot", {"operation": "validate", "config": config}, check_mode=True)
+    assert checked["changed"] is False and not checked.get("failed"), checked
+    assert [p.split(" ")[0] for p in checked["pending"]] == [plain, os.path.join(data["mnt"], "later")]
+    assert any("not a subvolume" in w for w in checked["warnings"])
+    real = realhost.run_module("snapshot", {"operation": "validate", "config": config})
+    assert real.get("failed") and real["problems"] == checked["pending"]
+    # Docker's own layers are refused in check mode too
+    docker = os.path.join(data["mnt"], "docker")
+    os.makedirs(os.path.join(docker, "btrfs", "subvolumes"))
+    layer = H.subvolume(os.path.join(docker, "btrfs", "subvolumes", "f" * 64))
+    refused = realhost.run_module("snapshot", {"operation": "validate", "config": {
+        "policy": {"hourly": 24}, "targets": [layer], "docker": {"data_roots": [docker]}}}, check_mode=True)
+    assert refused.get("failed") and "Docker" in refused["msg"] and not refused.get("pending")
 
 
 # -- ZFS, through the stand-in --------------------------------------------------------------------------
@@ -167,4 +193,7 @@ def test_zfs_docker_layer_and_missing_dataset_refused(fake_zfs):
     invalid = realhost.run_module("snapshot", {"operation": "validate", "config": {
         "policy": {"daily": 1}, "targets": ["tank/home", "tank/nothere"]}})
     assert invalid.get("failed") and "tank/nothere" in invalid["msg"]
+    pending = realhost.run_module("snapshot", {"operation": "validate", "config": {
+        "policy": {"daily": 1}, "targets": ["tank/home", "tank/nothere"]}}, check_mode=True)
+    assert not pending.get("failed") and [p.split(":")[0] for p in pending["pending"]] == ["tank/nothere"]
     assert all(c[0] == "list" for c in fake_zfs["calls"]())

@@ -139,6 +139,9 @@ class Btrfs(object):
         dir_mount = R.mount_of(self.mounts, self.dir)
         if not dir_mount or dir_mount[2] != mount[2] or dir_mount[1] != "btrfs":
             raise Failure("snapshot directory %s is not on the same btrfs filesystem as %s" % (self.dir, self.path))
+        unsafe = R.unsafe_directory(self.dir)
+        if unsafe:
+            raise Failure("snapshot directory %s: %s; set a snapshot_dir only root can write" % (self.dir, unsafe))
 
     def list(self):
         found = []
@@ -194,10 +197,15 @@ def now_epoch(args):
 
 
 def acquire_lock(path, timeout):
+    """The run's lock (an open file), or None when another run holds it past ``timeout``. The lock's directory
+    must be root's alone: in a world-writable one any user could hold the lock first."""
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
-        os.makedirs(parent, mode=0o755)
-    handle = open(path, "a")  # pylint: disable=consider-using-with
+        os.makedirs(parent, mode=0o700)
+    unsafe = R.unsafe_directory(parent)
+    if unsafe:
+        raise Failure("lock file %s: %s; choose a lock_file in a directory only root can write" % (path, unsafe))
+    handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600), "r+")
     deadline = time.time() + timeout
     while True:
         try:
@@ -233,10 +241,17 @@ def run(config, args, log):
                 if name in names:
                     log.info("%s: %s already exists" % (item["target"], name))
                 else:
-                    store.take(name)
-                    names.append(name)
-                    entry["taken"] = name
-                    log.info("%s: %s %s" % (item["target"], "would take" if args.dry_run else "took", name))
+                    try:
+                        store.take(name)
+                    except (Failure, OSError) as exc:
+                        # Still prune: a full filesystem is the usual reason, and pruning relieves it.
+                        failed = True
+                        entry["error"] = "taking %s: %s" % (name, exc)
+                        log.error("%s: %s" % (item["target"], entry["error"]))
+                    else:
+                        names.append(name)
+                        entry["taken"] = name
+                        log.info("%s: %s %s" % (item["target"], "would take" if args.dry_run else "took", name))
             plan = R.plan_retention(names, policy, now, config["prefix"], config["frequent_minutes"])
             entry.update(destroy=plan["destroy"], keep=len(plan["keep"]), foreign=len(plan["foreign"]))
             if plan["destroy"]:
@@ -246,7 +261,7 @@ def run(config, args, log):
                 len(plan["keep"]), len(plan["foreign"])))
         except (Failure, R.RetentionError, OSError) as exc:
             failed = True
-            entry["error"] = str(exc)
+            entry["error"] = "; ".join(e for e in (entry["error"], str(exc)) if e)
             log.error("%s: %s" % (item["target"], exc))
     report["commands"] = runner.count
     return report, failed
@@ -351,7 +366,11 @@ def main(argv=None):
         return 3 if args.check else EXIT_FAILED
     lock = None
     if not args.dry_run:
-        lock = acquire_lock(config["lock_file"], args.lock_timeout)
+        try:
+            lock = acquire_lock(config["lock_file"], args.lock_timeout)
+        except (Failure, OSError) as exc:
+            log.error("cannot lock: %s" % exc)
+            return EXIT_FAILED
         if lock is None:
             log.error("another run holds %s; not running" % config["lock_file"])
             return EXIT_LOCKED

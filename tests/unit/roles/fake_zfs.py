@@ -39,6 +39,9 @@ if args[:1] == ["list"]:
         row = {"name": target, "type": datasets[target]["type"]}
         print("\t".join(row[c] for c in columns))
 elif args[:1] == ["snapshot"]:
+    for spec in args[1:]:
+        if datasets.get(spec.split("@", 1)[0], {}).get("full"):
+            fail("cannot create snapshot '%s': out of space" % spec)
     if len(set(spec.split("@", 1)[0] for spec in args[1:])) != len(args[1:]):
         fail("cannot create snapshots : multiple snapshots of same fs not allowed")  # one per dataset per txg
     for spec in args[1:]:

@@ -177,6 +177,33 @@ def test_lock_prevents_overlapping_runs(host):
     assert host.run().returncode == 0
 
 
+def test_lock_in_a_directory_others_can_write_is_refused(host, tmp_path):
+    host.zfs({"tank/docker": history(2)})
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)                       # like /run/lock: any user could create and hold the lock first
+    host.configure(lock_file=str(shared / "snapshot.lock"))
+    proc = host.run()
+    assert proc.returncode == 1 and "cannot lock" in proc.stderr and "writable by group or others" in proc.stderr
+    assert host.calls() == [] and not (shared / "snapshot.lock").exists()
+    fresh = tmp_path / "run" / "cowstack"      # a missing directory is made root-only
+    host.configure(lock_file=str(fresh / "snapshot.lock"))
+    assert host.run().returncode == 0
+    assert oct(fresh.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_a_failed_snapshot_still_prunes(host):
+    """A full pool is the usual reason a snapshot fails: pruning still relieves it, and the run fails."""
+    host.zfs({"tank/docker": history()}, datasets={"tank/docker": {"type": "filesystem", "full": True}})
+    host.configure()
+    proc = host.run("--json")
+    assert proc.returncode == 1 and "out of space" in proc.stderr
+    planned = R.plan_retention([s[0] for s in history()], {"hourly": 3, "daily": 2}, NOW)
+    assert sorted(host.snapshots()) == sorted(planned["keep"])
+    entry = json.loads(proc.stdout)["targets"][0]
+    assert entry["taken"] is None and entry["destroy"] == planned["destroy"] and "out of space" in entry["error"]
+
+
 @pytest.mark.parametrize("age, code, word", [(600, 0, "OK"), (3 * 3600, 1, "WARNING"), (7 * 3600, 2, "CRITICAL"),
                                              (None, 2, "CRITICAL")])
 def test_check_mode_for_monitoring(host, age, code, word):

@@ -255,6 +255,10 @@ def test_bad_durations(value):
     ("@daily", "*-*-* 00:00:00"),
     ("@weekly", "Sun *-*-* 00:00:00"),
     ("0 0 1 * 1", None),  # cron's day-of-month OR day-of-week has no systemd equivalent
+    # a weekday field that starts with "*" makes cron AND the two day fields, but still restricts the weekday
+    ("0 0 * * */2", "Tue,Thu,Sat,Sun *-*-* 00:00:00"),
+    ("0 0 1 * */2", "Tue,Thu,Sat,Sun *-*-01 00:00:00"),
+    ("0 0 */10 * 1", "Mon *-*-01,11,21,31 00:00:00"),
 ])
 def test_cron_expressions_cron_accepts(expression, on_calendar):
     parsed = R.parse_cron(expression)
@@ -275,7 +279,7 @@ def test_cron_expressions_cron_rejects(expression):
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze")
 @pytest.mark.parametrize("expression", ["0 * * * *", "*/15 * * * *", "0 3 * * 1-5", "0 3 * * sun,sat", "30 2 1 * *",
-                                        "0 8-18/2 * * *", "@weekly", "@yearly"])
+                                        "0 8-18/2 * * *", "@weekly", "@yearly", "0 0 1 * */2"])
 def test_on_calendar_is_accepted_by_systemd(expression):
     on_calendar = R.parse_cron(expression)["on_calendar"]
     proc = subprocess.run(["systemd-analyze", "calendar", on_calendar], capture_output=True, text=True,
@@ -420,3 +424,62 @@ def test_config_lists_every_problem_at_once():
                  "cron minute", "listed twice", "snapshot_dir is for btrfs", "targets[3]", "monitor.warn",
                  "unknown setting 'colour'"):
         assert part in text, part
+
+
+def test_btrfs_targets_whose_snapshot_directories_mix_are_refused():
+    """Names do not carry the target: two targets sharing a directory would prune each other's snapshots."""
+    with pytest.raises(R.RetentionError) as err:
+        R.check_config({"policy": {"daily": 7}, "targets": [
+            {"target": "/srv/a", "snapshot_dir": "/srv/snaps"}, {"target": "/srv/b", "snapshot_dir": "/srv/snaps/"}]})
+    assert "overlap" in str(err.value) and "/srv/a and /srv/b" in str(err.value)
+    with pytest.raises(R.RetentionError) as err:
+        R.check_config({"policy": {"daily": 7}, "targets": ["/srv/a", "/srv/a/.snapshots/keep"]})
+    assert "/srv/a/.snapshots/keep is inside the snapshot directory of /srv/a" in str(err.value)
+    # nested subvolumes with their own default directories are fine
+    config = R.check_config({"policy": {"daily": 7}, "targets": ["/srv/a", "/srv/a/b", "tank/a"]})
+    assert [t["snapshot_dir"] for t in config["targets"][:2]] == ["/srv/a/.snapshots", "/srv/a/b/.snapshots"]
+
+
+class FakeStat(object):
+    def __init__(self, mode, uid=0):
+        self.st_mode, self.st_uid = mode, uid
+
+
+def lstat_of(tree):
+    def lstat(path):
+        if path not in tree:
+            raise FileNotFoundError(path)
+        return tree[path]
+    return lstat
+
+
+DIR, LINK = 0o040000, 0o120000
+SAFE = {"/": FakeStat(DIR | 0o755), "/srv": FakeStat(DIR | 0o755), "/srv/data": FakeStat(DIR | 0o755)}
+
+
+@pytest.mark.parametrize("extra, path, reason", [
+    ({}, "/srv/data/.snapshots", None),                                       # missing part: created root-only
+    ({"/srv/data/.snapshots": FakeStat(DIR | 0o700)}, "/srv/data/.snapshots", None),
+    ({"/srv/data": FakeStat(DIR | 0o755, uid=1000)}, "/srv/data/.snapshots", "/srv/data is owned by uid 1000"),
+    ({"/srv/data/.snapshots": FakeStat(DIR | 0o777)}, "/srv/data/.snapshots", "writable by group or others"),
+    ({"/srv": FakeStat(DIR | 0o775)}, "/srv/data/.snapshots", "/srv is writable"),
+    ({"/srv": FakeStat(DIR | 0o1777)}, "/srv/data/.snapshots", None),         # sticky above a root-owned one
+    ({"/srv/data/.snapshots": FakeStat(DIR | 0o1777)}, "/srv/data/.snapshots", "writable"),  # not the dir itself
+    ({"/srv/data/.snapshots": FakeStat(LINK | 0o777, uid=1000)}, "/srv/data/.snapshots", "owned by uid 1000"),
+    ({"/srv/data/.snapshots": FakeStat(LINK | 0o777)}, "/srv/data/.snapshots", None),  # root's link: checked below
+])
+def test_unsafe_directory(extra, path, reason):
+    tree = dict(SAFE, **extra)
+    found = R.unsafe_directory(path, lstat=lstat_of(tree), uid=0, realpath=lambda p: p)
+    if reason is None:
+        assert found is None
+    else:
+        assert reason in found
+
+
+def test_unsafe_directory_follows_a_link_to_where_it_leads():
+    tree = dict(SAFE, **{"/srv/data/.snapshots": FakeStat(LINK | 0o777), "/home": FakeStat(DIR | 0o755),
+                         "/home/alice": FakeStat(DIR | 0o700, uid=1000)})
+    found = R.unsafe_directory("/srv/data/.snapshots", lstat=lstat_of(tree), uid=0,
+                               realpath=lambda p: "/home/alice/snaps")
+    assert found == "/home/alice is owned by uid 1000, not by root"
