@@ -72,4 +72,11 @@ options:
         moves the current Docker state aside; refused outside check mode.
     type: bool
     default: false
+  validate_only:
+    description:
+      - Check the options alone (names, properties, mount options, layout) and return, reading no device and
+        changing nothing. The role runs it before anything changes, also when the devices do not exist yet (a lab
+        file still to be attached).
+    type: bool
+    default: false
 """

@@ -20,10 +20,28 @@ DRIFT_OPTIONS = ("compress", "compress-force", "noatime", "relatime", "atime", "
                  "nodatasum", "space_cache", "autodefrag", "ssd", "discard")
 
 
+# Mount options btrfs(5) and mount(8) know, by name (the part before "="). An unknown one (a typo such as
+# "noatme") would only fail at mount time, after mkfs.
+KNOWN_MOUNT_OPTIONS = frozenset("""
+    acl noacl autodefrag noautodefrag barrier nobarrier check_int check_int_data check_int_print_mask clear_cache
+    commit compress compress-force datacow nodatacow datasum nodatasum degraded device discard nodiscard
+    enospc_debug noenospc_debug fatal_errors flushoncommit noflushoncommit fragment nologreplay max_inline
+    metadata_ratio norecovery rescan_uuid_tree rescue skip_balance space_cache nospace_cache ssd ssd_spread nossd
+    nossd_spread subvol subvolid thread_pool treelog notreelog usebackuproot user_subvol_rm_allowed
+    ro rw atime noatime relatime norelatime strictatime nostrictatime lazytime nolazytime diratime nodiratime
+    dev nodev exec noexec suid nosuid sync async dirsync mand nomand silent loud defaults auto noauto user nouser
+    users owner group nofail _netdev iversion noiversion context fscontext defcontext rootcontext
+""".split())
+
+
 def validate_mount_options(options):
     errors, warnings = [], []
     for opt in options or ():
-        if opt.startswith(("compress=", "compress-force=")):
+        name = opt.partition("=")[0]
+        if name not in KNOWN_MOUNT_OPTIONS and not name.startswith(("x-", "comment")):
+            errors.append("unknown btrfs mount option %r (see btrfs(5) and mount(8); fstab-only options start "
+                          "with x-)" % opt)
+        elif opt.startswith(("compress=", "compress-force=")):
             if not _COMPRESS.match(opt):
                 errors.append("btrfs mount option %s: use compress=zstd[:1..15], lzo, zlib[:1..9] or no" % opt)
             elif re.match(r"^compress(-force)?=zlib(:[6-9])?$", opt):
@@ -91,6 +109,10 @@ def option_map(options):
     return result
 
 
+# Compression levels the kernel shows when the option names none.
+DEFAULT_LEVELS = {"zstd": 3, "zlib": 3}
+
+
 def mount_option_drift(live_options, wanted_options):
     """Wanted options the live mount does not have (compared by name and value) -> list of options."""
     live = option_map(live_options)
@@ -101,8 +123,8 @@ def mount_option_drift(live_options, wanted_options):
             continue
         have = live.get(name)
         if name in ("compress", "compress-force") and have and _sep:
-            # the kernel shows compress=zstd:3; compress=zstd means level 3
-            if value == "zstd" and have == "zstd:3" or have == value:
+            # the kernel shows the default level: compress=zstd as zstd:3, compress=zlib as zlib:3
+            if have == value or ":" not in value and have == "%s:%d" % (value, DEFAULT_LEVELS.get(value, -1)):
                 continue
             missing.append(opt)
         elif have is None or (_sep and have != value):

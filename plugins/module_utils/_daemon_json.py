@@ -82,13 +82,54 @@ def data_root_errors(data_root, docker, existing):
     if not isinstance(data_root, str) or not posixpath.isabs(data_root):
         return ["docker_storage_data_root %r must be an absolute path such as /var/lib/docker. Nothing was changed"
                 % (data_root,)]
-    data_root = posixpath.normpath(data_root)
+    if posixpath.normpath(data_root) != data_root:
+        return ["docker_storage_data_root %r: write it as %s (dockerd and the role compare it as written). Nothing "
+                "was changed" % (data_root, posixpath.normpath(data_root))]
     known = [docker.get("data_root"), existing.get("data-root"), existing.get("graph")]
     for other in sorted(set(posixpath.normpath(p) for p in known if isinstance(p, str) and posixpath.isabs(p))):
         if _inside(data_root, other) or _inside(other, data_root):
             return ["docker_storage_data_root %s and Docker's data-root %s are nested: one dockerd would manage the "
                     "other's files. Choose a path outside %s (and not above it). Nothing was changed"
                     % (data_root, other, other if _inside(data_root, other) else data_root)]
+    return []
+
+
+def _switch(facts, choice, data_root):
+    """What changes for dockerd (``{what: [before, after]}``) and what that hides from it (counts).
+
+    With dockerd running, its own view counts. Stopped, the data-root on disk tells: state of another driver, or a
+    non-empty data-root that new storage will be mounted over (its content is moved aside); nothing is counted."""
+    docker = facts.get("docker") or {}
+    switch = {}
+    if choice.get("prepare") and not facts.get("data_root_empty", True):
+        switch["storage"] = ["%s on %s" % (data_root, (facts.get("backing_fs") or {}).get("fstype") or "its filesystem"),
+                             "a new %s filesystem (the current content moved aside)" % choice["prepare"]]
+    if not docker.get("running"):
+        others = [d for d in facts.get("prior_drivers") or [] if d != choice["driver"]]
+        if others:
+            switch["driver"] = ["/".join(others) + " (on disk)", choice["driver"]]
+        return switch, {}
+    if docker.get("driver") and docker["driver"] != choice["driver"]:
+        switch["driver"] = [docker["driver"], choice["driver"]]
+    if docker.get("data_root") and docker["data_root"] != data_root:
+        switch["data-root"] = [docker["data_root"], data_root]
+    if docker.get("image_store") and choice.get("image_store") and docker["image_store"] != choice["image_store"]:
+        switch["image_store"] = [docker["image_store"], choice["image_store"]]
+    hidden = dict((key, docker[key]) for key in ("images", "containers", "volumes") if switch and docker.get(key))
+    return switch, hidden
+
+
+def _stopped_errors(switch, migration, data_root):
+    """dockerd is stopped, so nothing can be counted or saved: the switch is refused unless the user accepts that
+    what is there stays hidden."""
+    what = ", ".join("%s %s -> %s" % (k, v[0], v[1]) for k, v in sorted(switch.items()))
+    if migration == "save_load":
+        return ["docker_storage_migration save_load needs dockerd running to save the images, and it is stopped "
+                "(switching %s). Start docker and run again, or use accept_hidden. Nothing was changed" % what]
+    if migration == "none":
+        return ["dockerd is stopped, and switching %s would hide what %s holds. Nothing was changed. Start docker so "
+                "the images can be counted and saved (docker_storage_migration: save_load), or set "
+                "docker_storage_migration: accept_hidden to keep the old state hidden on disk" % (what, data_root)]
     return []
 
 
@@ -113,19 +154,16 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
     flags = [(f["flag"], f["key"], f.get("value"), f.get("file"), f.get("line"))
              for f in ((facts.get("service") or {}).get("flags") or [])]
     conflicts = flag_conflicts(flags, content)
-    switch = {}
-    if docker.get("running"):
-        if docker.get("driver") and docker["driver"] != choice["driver"]:
-            switch["driver"] = [docker["driver"], choice["driver"]]
-        if docker.get("data_root") and docker["data_root"] != data_root:
-            switch["data-root"] = [docker["data_root"], data_root]
-        if docker.get("image_store") and choice.get("image_store") and docker["image_store"] != choice["image_store"]:
-            switch["image_store"] = [docker["image_store"], choice["image_store"]]
-    hidden = {}
-    if switch:
-        for key in ("images", "containers", "volumes"):
-            if docker.get(key):
-                hidden[key] = docker[key]
+    for name, key, value, path, line in flags:
+        # The default data-root is left out of daemon.json, so a --data-root/-g flag conflicts with nothing
+        # there, yet it wins: dockerd would run elsewhere.
+        if key == "data-root" and "data-root" not in content and "graph" not in content and value and \
+                isinstance(data_root, str) and posixpath.normpath(value) != data_root:
+            conflicts.append({"key": "data-root", "flag": "%s %s" % (name, value), "file": path, "line": line,
+                              "overrides": data_root})
+    switch, hidden = _switch(facts, choice, data_root)
+    if not docker.get("running") and switch:
+        errors.extend(_stopped_errors(switch, migration, data_root))
     if hidden and migration == "none":
         errors.append(
             "switching %s would hide %s from dockerd (they stay on disk under %s, invisible). Nothing was changed. "
@@ -140,6 +178,11 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
     if conflicts and remove_unit_flags:
         exec_start = without_flags((facts.get("service") or {}).get("exec_start"), set(c["key"] for c in conflicts))
     for conflict in ([] if remove_unit_flags else conflicts):
+        if conflict.get("overrides"):
+            errors.append("the flag %s in %s line %s overrides docker_storage_data_root %s: dockerd would run from "
+                          "another data-root. Remove the flag there (or set docker_storage_remove_unit_flags). Nothing "
+                          "was changed" % (conflict["flag"], conflict["file"], conflict["line"], conflict["overrides"]))
+            continue
         errors.append("%s is set in daemon.json and as the flag %s in %s line %s: dockerd would not start. Remove the "
                       "flag there (or set docker_storage_remove_unit_flags). Nothing was changed"
                       % (conflict["key"], conflict["flag"], conflict["file"], conflict["line"]))

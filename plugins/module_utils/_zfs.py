@@ -161,6 +161,34 @@ def parse_get(output):
     return result
 
 
+# Properties whose values are sizes: `zfs get -p` prints bytes (0 for none), the user writes 128K or 10G.
+SIZE_PROPERTIES = ("recordsize", "quota", "refquota", "reservation", "refreservation", "volsize",
+                   "special_small_blocks")
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTPEZ]?)(?:I?B)?$", re.IGNORECASE)
+
+
+def size_bytes(text):
+    """``128K`` -> 131072, ``none`` -> 0 (as ``zfs get -p`` shows it), bytes stay bytes; None if not a size."""
+    text = str(text).strip()
+    if text.lower() == "none":
+        return 0
+    match = _SIZE.match(text)
+    if not match:
+        return None
+    power = "_KMGTPEZ".find(match.group(2).upper()) if match.group(2) else 0
+    return int(float(match.group(1)) * 1024 ** power)
+
+
+def same_value(prop, current, wanted):
+    """Whether ``current`` (as `zfs get -p` prints it) already is ``wanted`` (as the user writes it)."""
+    if current == wanted:
+        return True
+    if prop in SIZE_PROPERTIES and current is not None:
+        have, want = size_bytes(current), size_bytes(wanted)
+        return have is not None and have == want
+    return False
+
+
 def plan_properties(current, desired):
     """Changes to make ``current`` ({prop: (value, source)}) hold ``desired`` ({prop: value}).
 
@@ -171,7 +199,7 @@ def plan_properties(current, desired):
     for prop, value in sorted((desired or {}).items()):
         value = str(value)
         old, source = (current or {}).get(prop, (None, None))
-        if old != value:
+        if not same_value(prop, old, value):
             changes.append((prop, old, value, source))
     return changes
 

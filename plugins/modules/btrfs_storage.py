@@ -399,6 +399,7 @@ def main():
             fstab_extra_options=dict(type="list", elements="str", default=[]),
             force_devices=dict(type="list", elements="path", default=[]),
             assume_empty_mount_point=dict(type="bool", default=False),
+            validate_only=dict(type="bool", default=False),
             fstab=dict(type="path", default="/etc/fstab"),
         ),
         supports_check_mode=True,
@@ -406,6 +407,10 @@ def main():
     if module.params["assume_empty_mount_point"] and not module.check_mode:
         module.fail_json(msg="assume_empty_mount_point is only for check mode. Nothing was changed.")
     storage = BtrfsStorage(module)
+    if module.params["validate_only"]:
+        storage.validate()
+        module.exit_json(changed=False, plan=[], warnings_list=storage.plan.warnings, uuid=None, checksum=None,
+                         profiles=None)
     storage.build()
     result = settle(module, storage.plan, dict(uuid=storage.uuid, checksum=storage.csum, profiles=storage.profiles),
                     storage.apply)

@@ -297,12 +297,17 @@ def main():
                                                   "dedup": "off"}),
             force_devices=dict(type="list", elements="path", default=[]),
             assume_empty_mount_point=dict(type="bool", default=False),
+            validate_only=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
     if module.params["assume_empty_mount_point"] and not module.check_mode:
         module.fail_json(msg="assume_empty_mount_point is only for check mode. Nothing was changed.")
     storage = ZfsStorage(module)
+    if module.params["validate_only"]:
+        storage.validate()
+        module.exit_json(changed=False, plan=[], warnings_list=storage.plan.warnings, dataset=storage.dataset,
+                         layout=None, properties={})
     storage.build()
     result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout), storage.apply)
     result["properties"] = storage.read_properties()

@@ -77,6 +77,17 @@ def test_role_needs_devices_for_a_filesystem_to_prepare(site, tmp_path):
     assert counts["failed"] == 1 and "give docker_storage_devices or docker_storage_lab_file" in proc.stdout
 
 
+def test_role_checks_the_storage_options_before_a_lab_file_is_made(site, tmp_path):
+    """A typo in a mount option fails before anything changes, though the lab device is not there to plan on."""
+    lab = tmp_path / "lab.img"
+    extra = vars_for(site, [], docker_storage_lab_file={"path": str(lab), "size": "1G"},
+                     docker_storage_btrfs_mount_options=["noatme", "compress=zstd:3"])
+    proc, counts = play(tmp_path, extra)
+    assert counts["failed"] == 1 and counts["changed"] == 0, proc.stdout[-3000:]
+    assert "unknown btrfs mount option 'noatme'" in proc.stdout, proc.stdout[-3000:]
+    assert not lab.exists()
+
+
 def test_role_safe_mode_names_the_device(site, tmp_path):
     with realhost.loop_devices(1) as (device,):
         realhost.run(["mkfs.ext4", "-q", "-F", device])

@@ -131,8 +131,61 @@ def test_plan_refuses_relative_or_nested_data_roots(data_root, fragment):
     assert any(fragment in e and "Nothing was changed" in e for e in errors), errors
 
 
-@pytest.mark.parametrize("data_root", ["/var/lib/docker", "/var/lib/docker/", "/var/lib/docker2", "/srv/docker"])
+@pytest.mark.parametrize("data_root", ["/var/lib/docker", "/var/lib/docker2", "/srv/docker"])
 def test_plan_accepts_the_same_or_a_sibling_data_root(data_root):
     f = _running(images=0, volumes=0, daemon_json={"data-root": "/srv/docker"})
     errors = plan(f, choose(f, "overlay2"), data_root)["errors"]
     assert not [e for e in errors if "nested" in e or "absolute" in e], errors
+
+
+@pytest.mark.parametrize("data_root", ["/var/lib/docker/", "/var/lib//docker", "/var/lib/./docker", "/srv/x/../docker"])
+def test_plan_refuses_a_data_root_not_written_plainly(data_root):
+    """The role and dockerd compare the data-root as written: /var/lib/docker/ would move the state into itself."""
+    f = _running(images=0, volumes=0)
+    errors = plan(f, choose(f, "overlay2"), data_root)["errors"]
+    assert any("write it as /" in e and "Nothing was changed" in e for e in errors), errors
+
+
+def test_plan_new_storage_over_a_used_data_root_is_a_switch_even_for_the_same_driver():
+    """Docker runs btrfs on a btrfs root; a dedicated btrfs filesystem under the data-root moves its state aside."""
+    f = _running(fs="ext4", driver="btrfs", images=2, volumes=0)
+    f["data_root_empty"] = False
+    choice = choose(f, "btrfs", prepare_storage=True)
+    assert choice["prepare"] == "btrfs"
+    result = plan(f, choice, "/var/lib/docker")
+    assert "driver" not in result["switch"] and result["switch"]["storage"][1].startswith("a new btrfs filesystem")
+    assert result["hidden"] == {"images": 2}
+    assert any("would hide 2 images" in e for e in result["errors"])
+    assert plan(f, choice, "/var/lib/docker", migration="save_load")["errors"] == []
+
+
+@pytest.mark.parametrize("migration, fragment", [
+    ("none", "dockerd is stopped, and switching driver overlay2 (on disk) -> btrfs would hide"),
+    ("save_load", "needs dockerd running to save the images"),
+    ("accept_hidden", None),
+])
+def test_plan_with_dockerd_stopped_reads_the_state_on_disk(migration, fragment):
+    f = facts("btrfs", prior=["overlay2"])          # dockerd stopped, overlay2 layers under the data-root
+    result = plan(f, choose(f, "btrfs"), "/var/lib/docker", migration=migration)
+    assert result["switch"] == {"driver": ["overlay2 (on disk)", "btrfs"]} and result["hidden"] == {}
+    if fragment:
+        assert any(fragment in e and "Nothing was changed" in e for e in result["errors"]), result["errors"]
+    else:
+        assert result["errors"] == []
+    same = facts("btrfs", prior=["btrfs"])          # stopped on the driver it keeps: nothing to refuse
+    assert plan(same, choose(same, "btrfs"), "/var/lib/docker")["errors"] == []
+
+
+def test_plan_data_root_flag_overriding_the_default_is_refused():
+    """The default data-root is not written to daemon.json, so the flag conflicts with nothing there, yet wins."""
+    f = _running(images=0, volumes=0)
+    f["service"] = {"exec_start": "/usr/sbin/dockerd -H fd:// -g /srv/old",
+                    "flags": [{"flag": "-g", "key": "data-root", "value": "/srv/old", "file": "/lib/u", "line": 7}]}
+    result = plan(f, choose(f, "overlay2"), "/var/lib/docker")
+    assert any("-g /srv/old in /lib/u line 7 overrides docker_storage_data_root /var/lib/docker" in e
+               for e in result["errors"]), result["errors"]
+    fixed = plan(f, choose(f, "overlay2"), "/var/lib/docker", remove_unit_flags=True)
+    assert fixed["errors"] == [] and fixed["exec_start"] == "/usr/sbin/dockerd -H fd://"
+    f["service"]["flags"][0]["value"] = "/var/lib/docker"   # the flag says what the role wants: no conflict
+    f["service"]["exec_start"] = "/usr/sbin/dockerd -H fd:// -g /var/lib/docker"
+    assert plan(f, choose(f, "overlay2"), "/var/lib/docker")["errors"] == []

@@ -80,6 +80,19 @@ def test_plan_properties_inherited_value_is_not_drift():
     assert changes == [("atime", "on", "off", "default"), ("com.sun:auto-snapshot", None, "false", None)]
 
 
+@pytest.mark.parametrize("current, wanted, drift", [
+    ("131072", "128K", False), ("131072", "128k", False), ("1048576", "1M", False), ("131072", "1M", True),
+    ("0", "none", False), ("10737418240", "10G", False), ("10737418240", "10GB", False),
+    ("1610612736", "1.5G", False), ("0", "10G", True), (None, "10G", True),
+])
+def test_plan_properties_sizes_as_zfs_get_p_prints_them(current, wanted, drift):
+    """`zfs get -p` prints bytes: 128K asked and 131072 read is no drift, or every run would set it again."""
+    for prop in ("recordsize", "quota"):
+        changes = _zfs.plan_properties({prop: (current, "local")}, {prop: wanted})
+        assert bool(changes) is drift, (prop, current, wanted)
+    assert _zfs.plan_properties({"compression": ("131072", "local")}, {"compression": "128K"})  # not a size
+
+
 STATUS_MIRROR = """  pool: tank
  state: ONLINE
 config:
@@ -156,6 +169,9 @@ def test_btrfs_parsers():
     (["rw", "relatime"], ["noatime", "compress=zstd:3"], ["noatime", "compress=zstd:3"]),
     (["rw", "noatime", "compress=zstd:1"], ["noatime", "compress=zstd:3"], ["compress=zstd:3"]),
     (["rw", "noatime"], ["noatime", "x-systemd.requires=a.service"], []),
+    (["rw", "noatime", "compress=zlib:3"], ["noatime", "compress=zlib"], []),      # the kernel shows the level
+    (["rw", "noatime", "compress=zlib:9"], ["noatime", "compress=zlib"], ["compress=zlib"]),
+    (["rw", "noatime", "compress=lzo"], ["noatime", "compress=lzo"], []),
 ])
 def test_mount_option_drift(live, wanted, missing):
     assert _btrfs.mount_option_drift(live, wanted) == missing
@@ -168,6 +184,8 @@ def test_mount_option_drift(live, wanted, missing):
     (["compress=zlib:9"], None, "CPU bound"),
     (["subvol=@x"], "set by the role", None),
     (["atime"], None, "writes on every read"),
+    (["noatme", "compress=zstd:3"], "unknown btrfs mount option 'noatme'", None),    # a typo fails before mkfs
+    (["space_cache=v2", "discard=async", "x-systemd.device-timeout=30", "ssd"], None, None),
 ])
 def test_btrfs_mount_options(opts, error, warning):
     errors, warnings = _btrfs.validate_mount_options(opts)
