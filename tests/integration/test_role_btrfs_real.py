@@ -57,6 +57,34 @@ def test_role_check_apply_again_check(site, tmp_path):
         assert counts["failed"] == 0 and counts["changed"] == 0, proc.stdout[-3000:]
 
 
+def test_whole_stack_with_snapshots_check_on_a_new_host_apply_again_check(site, tmp_path):
+    """Storage and the snapshot schedule of the subvolume it makes, in one role run: check mode on the new host
+    only warns that the target is not there yet, the real run installs both, a rerun and a check change nothing."""
+    name = "cowstack-test-%d" % os.getpid()
+    base = str(tmp_path / "snap")
+    snapshots = {"docker_storage_snapshots": True,
+                 "docker_storage_snapshot_targets": [{"target": site["data_root"]}],
+                 "docker_storage_snapshot_lib_dir": base + "/lib", "docker_storage_snapshot_bin": base + "/cowstack-snapshot",
+                 "docker_storage_snapshot_config": base + "/etc/snapshot.json",
+                 "docker_storage_snapshot_lock_file": base + "/run/lock", "docker_storage_snapshot_cron_file": name,
+                 "docker_storage_snapshot_unit": name}
+    cron = "/etc/cron.d/" + name
+    try:
+        with realhost.loop_devices(1) as (device,):
+            proc, counts = play(tmp_path, vars_for(site, [device], **snapshots), check=True)
+            assert counts["failed"] == 0 and counts["changed"] >= 1, proc.stdout[-3000:]
+            assert "check mode: %s" % site["data_root"] in proc.stderr and not os.path.exists(cron)
+            proc, counts = play(tmp_path, vars_for(site, [device], **snapshots))
+            assert counts["failed"] == 0, proc.stdout[-3000:]
+            assert os.path.exists(cron) and site["data_root"] in open(base + "/etc/snapshot.json").read()
+            for check in (False, True):
+                proc, counts = play(tmp_path, vars_for(site, [device], **snapshots), check=check)
+                assert counts["failed"] == 0 and counts["changed"] == 0, proc.stdout[-3000:]
+    finally:
+        if os.path.exists(cron):
+            os.unlink(cron)
+
+
 @pytest.mark.parametrize("extra, fragment", [
     ({"docker_storage_policy": "fastest"}, "unknown policy or driver 'fastest'"),
     ({"docker_storage_force_devices": ["/dev/loop9"]}, "docker_storage_safe_mode is true"),

@@ -10,6 +10,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 # pylint: disable=wrong-import-position,unused-import
 from switch_common import (  # noqa: E402,F401  (pytest collects the shared test here)
     assert_foreign_keys_kept, run, test_volume_carried_over_by_the_switch)
+from snapshot_common import (  # noqa: E402,F401  (the whole stack: the role installed the snapshot schedule)
+    test_cron_entry_survives_the_reboot, test_tool_config_and_retention_code_installed)
 
 testinfra_hosts = ["all"]
 
