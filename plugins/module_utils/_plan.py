@@ -27,15 +27,18 @@ class Plan(object):
     def describe(self):
         return [d for d, _a in self.steps]
 
-    def diff(self):
+    def diff(self, header=None):
         def text(state):
             return "".join("%s: %s\n" % (k, state[k]) for k in sorted(state))
-        return {"before": text(self.before), "after": text(dict(self.before, **self.after))}
+        diff = {"before": text(self.before), "after": text(dict(self.before, **self.after))}
+        if header:
+            diff.update(before_header=header, after_header=header)
+        return diff
 
 
-def settle(module, plan, result, apply):
-    """The common end of a state module: refuse (fail, nothing changed), warn, report the diff, apply outside
-    check mode. ``result`` gets ``changed``, ``plan``, ``warnings_list`` and ``diff``; returns it."""
+def settle(module, plan, result, apply, header=None):
+    """The common end of a state module: refuse (fail, nothing changed), warn, report the diff (titled ``header``),
+    apply outside check mode. ``result`` gets ``changed``, ``plan``, ``warnings_list`` and ``diff``; returns it."""
     result.update(changed=False, plan=plan.describe(), warnings_list=plan.warnings)
     if plan.refusals:
         module.fail_json(msg=" ".join(plan.refusals), refused=plan.refusals, **result)
@@ -44,7 +47,7 @@ def settle(module, plan, result, apply):
     if plan.steps:
         result["changed"] = True
         if module._diff:
-            result["diff"] = plan.diff()
+            result["diff"] = plan.diff(header)
         if not module.check_mode:
             apply()
     return result

@@ -413,7 +413,7 @@ def main():
                          profiles=None)
     storage.build()
     result = settle(module, storage.plan, dict(uuid=storage.uuid, checksum=storage.csum, profiles=storage.profiles),
-                    storage.apply)
+                    storage.apply, header="btrfs storage at %s" % module.params["mount_point"])
     result["uuid"] = storage.uuid
     module.exit_json(**result)
 

@@ -309,7 +309,8 @@ def main():
         module.exit_json(changed=False, plan=[], warnings_list=storage.plan.warnings, dataset=storage.dataset,
                          layout=None, properties={})
     storage.build()
-    result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout), storage.apply)
+    result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout), storage.apply,
+                    header="zfs storage at %s" % module.params["mount_point"])
     result["properties"] = storage.read_properties()
     module.exit_json(**result)
 

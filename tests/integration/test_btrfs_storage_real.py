@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 
 import pytest
 
@@ -95,6 +96,22 @@ def test_safe_mode_keeps_an_existing_filesystem(env):
 
         forced = realhost.run_module("btrfs_storage", args(env, [device], force_devices=[device]))
         assert forced["changed"] is True and blkid_type(device) == "btrfs", forced
+
+
+def test_safe_mode_keeps_a_partition_table(env):
+    """An MBR with one partition and no filesystem yet: still somebody's disk layout, so it is refused."""
+    with realhost.loop_devices(1) as (device,):
+        entry = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, 65536)
+        with open(device, "r+b") as disk:
+            disk.seek(446)
+            disk.write(entry)
+            disk.seek(510)
+            disk.write(b"\x55\xaa")
+        realhost.run(["blockdev", "--rereadpt", device], check=False)
+        refused = realhost.run_module("btrfs_storage", args(env, [device]))
+        assert refused.get("failed") is True and device in refused["msg"], refused
+        assert "partition table" in refused["msg"], refused["msg"]
+        assert realhost.run(["blkid", "-p", "-o", "value", "-s", "PTTYPE", device]).stdout.strip() == "dos"
 
 
 def test_mounted_device_is_refused_even_when_forced(env):

@@ -134,6 +134,7 @@ def test_drift_is_reported_in_check_mode_and_fixed_by_apply(run_module, tmp_path
     assert checked.result["changed"] and checked.result["plan"] == ["zfs set atime=off compression=lz4 tank/docker"]
     assert fake.datasets["tank/docker"]["compression"][0] == "off"
     assert "compression: off (local)" in checked.result["diff"]["before"]
+    assert checked.result["diff"]["before_header"] == "zfs storage at %s" % mp
     run_module(fake, pool="tank")
     assert fake.datasets["tank/docker"]["compression"] == ("lz4", "local")
     assert run_module(fake, pool="tank").result["changed"] is False
