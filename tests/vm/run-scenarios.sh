@@ -14,8 +14,9 @@
 # prints the time each took and, on any exit, stops every VM it started and checks that no qemu
 # process or loop device of this run is left.
 #
-# Environment: COWSTACK_VENV (default <repo>/.venv), COWSTACK_VM_CACHE (image cache),
-# COWSTACK_VM_RUN_DIR (VM state and logs of this run; default a new /var/tmp/cowstack-vm-run.*).
+# Environment: COWSTACK_VENV (default <repo>/.venv), COWSTACK_VM_CACHE (image cache; results.log there lists
+# every scenario result with the commit it ran on), COWSTACK_VM_RUN_DIR (VM state and logs of this run; default a
+# new /var/tmp/cowstack-vm-run.*).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -182,6 +183,11 @@ done
 
 # --- scenarios -------------------------------------------------------------------------------------
 cd "$ROOT"
+# Every result is also appended to a ledger beside the image cache, with the commit it ran on (and "+dirty" when
+# the tree had changes), so a full matrix run over several sittings on one commit can be shown.
+LEDGER=${COWSTACK_VM_CACHE:-/var/cache/cowstack-vm}/results.log
+COMMIT=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then COMMIT=$COMMIT+dirty; fi
 for s in "${SCENARIOS[@]}"; do
     for p in ${SCEN_PLATFORMS[$s]}; do
         log=$RUN_DIR/logs/$s-$p.log
@@ -205,6 +211,8 @@ for s in "${SCENARIOS[@]}"; do
             FAILED=1
         fi
         echo "$PROG: === $s on $p: exit $rc after $(fmt "$dt")"
+        printf '%s %s %s %s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$COMMIT" "$s" "$p" \
+            "$([[ $rc -eq 0 ]] && echo passed || echo "FAILED($rc)")" "$dt" >> "$LEDGER" 2>/dev/null || true
         if [[ $rc -ne 0 && $KEEP_GOING -eq 0 ]]; then break 2; fi
     done
 done
