@@ -564,6 +564,28 @@ def unsafe_directory(path, lstat=os.lstat, uid=None, realpath=os.path.realpath):
     return None
 
 
+BTRFS_SUBVOLUME_INODE = 256  # BTRFS_FIRST_FREE_OBJECTID: the root directory of every subvolume
+
+
+def btrfs_target_problem(mounts, path, snapshot_dir):
+    """Why ``path`` cannot be snapshotted into ``snapshot_dir`` on this host, or None. The tool and the module
+    both ask this before they take or delete anything."""
+    if not os.path.isdir(path):
+        return "%s does not exist or is not a directory" % path
+    mount = mount_of(mounts, path)
+    if not mount or mount[1] != "btrfs":
+        return "%s is not on btrfs (%s)" % (path, mount[1] if mount else "no mount")
+    if os.stat(path).st_ino != BTRFS_SUBVOLUME_INODE:
+        return "%s is a directory on btrfs, not a subvolume" % path
+    dir_mount = mount_of(mounts, snapshot_dir)
+    if not dir_mount or dir_mount[1] != "btrfs" or dir_mount[2] != mount[2]:
+        return "snapshot directory %s is not on the same btrfs filesystem as %s" % (snapshot_dir, path)
+    unsafe = unsafe_directory(snapshot_dir)
+    if unsafe:
+        return "snapshot directory %s: %s; set a snapshot_dir only root can write" % (snapshot_dir, unsafe)
+    return None
+
+
 def zfs_list_argv(dataset, zfs="zfs"):
     """One listing of every snapshot of ``dataset`` itself (not of its children), machine readable."""
     return [zfs, "list", "-H", "-p", "-o", "name,creation,used,referenced", "-t", "snapshot", "-d", "1", dataset]

@@ -251,8 +251,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
 
-BTRFS_SUBVOLUME_INODE = 256
-
 
 class Host(object):
     def __init__(self, module):
@@ -284,29 +282,12 @@ def zfs_list(host, dataset):
     return R.parse_zfs_list(host.run(R.zfs_list_argv(dataset)), dataset)
 
 
-def btrfs_problem(mounts, path, snapshot_dir):
-    if not os.path.isdir(path):
-        return "%s does not exist or is not a directory" % path
-    mount = R.mount_of(mounts, path)
-    if not mount or mount[1] != "btrfs":
-        return "%s is not on btrfs (%s)" % (path, mount[1] if mount else "no mount")
-    if os.stat(path).st_ino != BTRFS_SUBVOLUME_INODE:
-        return "%s is a directory on btrfs, not a subvolume" % path
-    dir_mount = R.mount_of(mounts, snapshot_dir)
-    if not dir_mount or dir_mount[1] != "btrfs" or dir_mount[2] != mount[2]:
-        return "snapshot directory %s is not on the same btrfs filesystem as %s" % (snapshot_dir, path)
-    unsafe = R.unsafe_directory(snapshot_dir)
-    if unsafe:
-        return "snapshot directory %s: %s; set a snapshot_dir only root can write" % (snapshot_dir, unsafe)
-    return None
-
-
 def btrfs_list(snapshot_dir):
     found = []
     if not os.path.isdir(snapshot_dir):
         return found
     for entry in os.scandir(snapshot_dir):
-        if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == BTRFS_SUBVOLUME_INODE:
+        if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == R.BTRFS_SUBVOLUME_INODE:
             found.append({"name": entry.name, "creation": None, "used": None, "referenced": None})
     return found
 
@@ -329,7 +310,7 @@ def target_problem(module, host, mounts, item):
     missing True when it does not exist (yet) as a dataset or subvolume, False when it exists but is the wrong
     kind of thing."""
     if item["kind"] == "btrfs":
-        problem = btrfs_problem(mounts, item["target"], item["snapshot_dir"])
+        problem = R.btrfs_target_problem(mounts, item["target"], item["snapshot_dir"])
         return problem, problem is not None
     if not host.bin("zfs", required=False):
         return "%s is a ZFS dataset name, but this host has no zfs command" % item["target"], True
@@ -423,7 +404,7 @@ def main():
     if kind == "zfs":
         rows = zfs_list(host, target)
     else:
-        problem = btrfs_problem(mounts, target, snapshot_dir)
+        problem = R.btrfs_target_problem(mounts, target, snapshot_dir)
         if problem:
             module.fail_json(msg=problem)
         rows = btrfs_list(snapshot_dir)

@@ -42,7 +42,6 @@ import _retention as R  # noqa: E402  pylint: disable=wrong-import-position
 DEFAULT_CONFIG = "/etc/cowstack-docker-storage/snapshot.json"
 SYSTEM_PATH = "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin"
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 1, 2, 75
-BTRFS_SUBVOLUME_INODE = 256  # BTRFS_FIRST_FREE_OBJECTID: the root directory of every subvolume
 
 
 class Failure(Exception):
@@ -129,19 +128,9 @@ class Btrfs(object):
         self.runner, self.path, self.dir, self.mounts = runner, item["target"], item["snapshot_dir"], mounts
 
     def probe(self):
-        mount = R.mount_of(self.mounts, self.path)
-        if not os.path.isdir(self.path):
-            raise Failure("%s does not exist or is not a directory" % self.path)
-        if not mount or mount[1] != "btrfs":
-            raise Failure("%s is not on btrfs (%s)" % (self.path, mount[1] if mount else "no mount"))
-        if os.stat(self.path).st_ino != BTRFS_SUBVOLUME_INODE:
-            raise Failure("%s is a directory on btrfs, not a subvolume" % self.path)
-        dir_mount = R.mount_of(self.mounts, self.dir)
-        if not dir_mount or dir_mount[2] != mount[2] or dir_mount[1] != "btrfs":
-            raise Failure("snapshot directory %s is not on the same btrfs filesystem as %s" % (self.dir, self.path))
-        unsafe = R.unsafe_directory(self.dir)
-        if unsafe:
-            raise Failure("snapshot directory %s: %s; set a snapshot_dir only root can write" % (self.dir, unsafe))
+        problem = R.btrfs_target_problem(self.mounts, self.path, self.dir)
+        if problem:
+            raise Failure(problem)
 
     def list(self):
         found = []
@@ -151,7 +140,7 @@ class Btrfs(object):
             return found
         for entry in entries:
             try:
-                if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == BTRFS_SUBVOLUME_INODE:
+                if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == R.BTRFS_SUBVOLUME_INODE:
                     found.append({"name": entry.name, "creation": None, "used": None, "referenced": None})
             except OSError:
                 continue
