@@ -266,6 +266,19 @@ def label_for_new(names, policy, now, prefix=DEFAULT_PREFIX, frequent_minutes=DE
     return enabled[0]
 
 
+def taken_at(names, now, prefix=DEFAULT_PREFIX):
+    """The name of our periodic snapshot taken in the same second as ``now``, whatever its label, or None. A run
+    repeated within that second finds it: the labels of the two runs can differ (the first run of a day takes
+    ``daily``, which fills the day's bucket, so a second run would pick ``hourly``), and a second snapshot of the
+    same second would only be pruned again."""
+    epoch = int(_epoch(to_datetime(now)))
+    for name in names:
+        parsed = parse_name(name, prefix)
+        if parsed and parsed["label"] in PERIODS and parsed["epoch"] == epoch:
+            return name
+    return None
+
+
 def newest(names, prefix=DEFAULT_PREFIX):
     """Our newest snapshot (any label) as returned by parse_name, or None."""
     mine = [s for s in (parse_name(n, prefix) for n in names) if s]

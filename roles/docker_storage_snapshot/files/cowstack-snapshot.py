@@ -226,7 +226,7 @@ def run(config, args, log):
             names = [s["name"] for s in store.list()]
             if not args.prune_only:
                 label = R.label_for_new(names, policy, now, config["prefix"], config["frequent_minutes"])
-                name = R.snapshot_name(config["prefix"], label, now)
+                name = R.taken_at(names, now, config["prefix"]) or R.snapshot_name(config["prefix"], label, now)
                 if name in names:
                     log.info("%s: %s already exists" % (item["target"], name))
                 else:

@@ -178,6 +178,22 @@ def test_label_for_new_marks_the_first_of_each_bucket():
     assert R.label_for_new(TWO_YEARS[:10], policy, at("2023-01-02 00:00")) == "daily"
 
 
+def test_a_run_repeated_in_the_same_second_finds_the_first_runs_snapshot():
+    """The first run after midnight takes ``daily``; repeated in that second it would pick ``hourly`` (the day's
+    bucket is now full) and take a second snapshot that retention then prunes. It must find the first one."""
+    policy = {"hourly": 4, "daily": 2}
+    now = at("2026-11-24 00:30")
+    history = [R.snapshot_name("cowstack", "hourly", now - datetime.timedelta(hours=h)) for h in range(30, 0, -1)]
+    assert R.label_for_new(history, policy, now) == "daily"
+    first = R.snapshot_name("cowstack", "daily", now)
+    names = history + [first, "cowstack_manual_20261124T003000Z", "other@" + first]
+    assert R.label_for_new(names, policy, now) == "hourly"
+    assert R.taken_at(names, now) == first
+    assert R.taken_at(names, now + datetime.timedelta(seconds=1)) is None
+    assert R.taken_at(["cowstack_manual_20261124T003000Z"], now) is None      # not a periodic label
+    assert first in R.plan_retention(names, policy, now)["keep"]
+
+
 # -- bad input ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("policy, message", [
