@@ -124,12 +124,14 @@ def ansible_env():
                 PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
 
 
-def run_module(name, args, check_mode=False):
+def run_module(name, args, check_mode=False, diff=False):
     """Run ``cowstack.docker_storage.<name>`` on localhost through ansible; return the host's result."""
     argv = [os.path.join(VENV_BIN, "ansible"), "localhost", "-m", "cowstack.docker_storage.%s" % name,
             "-a", json.dumps(args)]
     if check_mode:
         argv.append("--check")
+    if diff:
+        argv.append("--diff")
     proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
     try:
         document = json.loads(proc.stdout)

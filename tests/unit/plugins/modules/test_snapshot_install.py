@@ -1,0 +1,146 @@
+"""snapshot_install's timer handling on a running systemd, against a stubbed systemctl (systemd does not run on
+this host; the snapshot VM scenarios use the real one). The units and link are real files in a scratch dir."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.cowstack.docker_storage.plugins.modules import snapshot_install as S
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule(object):
+    def __init__(self, systemd_dir, active="active"):
+        self.params = {"unit": "snap", "systemd_dir": systemd_dir, "bin": "/usr/local/sbin/cowstack-snapshot",
+                       "config_path": "/etc/cowstack/snapshot.json", "config": {"schedule": "0 * * * *"}}
+        self.active = active
+        self.calls = []
+        self.zfs = {}
+
+    def get_bin_path(self, name, required=False):
+        return "/bin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        assert isinstance(argv, list) and environ_update["LC_ALL"] == "C"
+        self.calls.append(argv[1:])
+        if argv[0] == "/bin/zfs" and argv[1] == "get":
+            return 0, "".join("%s\t%s\n" % (ds, self.zfs.get(ds, "-")) for ds in argv[5:]), ""
+        if argv[0] == "/bin/zfs" and argv[1] == "set":
+            self.zfs[argv[3]] = argv[2].split("=")[1]
+            return 0, "", ""
+        if argv[1] == "is-active":
+            return (0 if self.active == "active" else 3), self.active + "\n", ""
+        if argv[1] == "start" or argv[1] == "restart":
+            self.active = "active"
+        if argv[1] == "stop":
+            self.active = "inactive"
+        return 0, "", ""
+
+    def fail_json(self, **kwargs):
+        raise Failed(kwargs["msg"])
+
+    def atomic_move(self, src, dest):
+        os.rename(src, dest)
+
+
+@pytest.fixture
+def systemd(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "chown", lambda path, uid, gid: None)    # the unit test need not run as root
+
+    def installer(module):
+        inst = S.Installer(module)
+        inst.systemd_running = True
+        return inst
+    return str(tmp_path), installer
+
+
+def test_a_new_timer_is_written_enabled_and_started_then_left_alone(systemd):
+    directory, installer = systemd
+    module = FakeModule(directory, active="inactive")
+    inst = installer(module)
+    inst.plan_timer("*-*-* *:00:00")
+    assert [d for d, _a in inst.steps] == [
+        "write %s/snap.service" % directory, "write %s/snap.timer" % directory, "enable snap.timer",
+        "reload systemd and restart snap.timer"]
+    assert module.calls == []                       # the timer files changed: no need to ask whether it is active
+    inst.apply()
+    assert module.calls == [["daemon-reload"], ["restart", "snap.timer"]]
+    assert os.readlink(os.path.join(directory, "timers.target.wants", "snap.timer")) == directory + "/snap.timer"
+
+    module.calls = []
+    inst = installer(module)
+    inst.plan_timer("*-*-* *:00:00")
+    assert inst.steps == [] and module.calls == [["is-active", "snap.timer"]]
+
+
+def test_a_stopped_timer_is_started_and_a_changed_one_restarted(systemd):
+    directory, installer = systemd
+    module = FakeModule(directory)
+    inst = installer(module)
+    inst.plan_timer("hourly")
+    inst.apply()
+    module.active, module.calls = "inactive", []
+    inst = installer(module)
+    inst.plan_timer("hourly")
+    assert [d for d, _a in inst.steps] == ["start snap.timer"]
+    inst.apply()
+    assert module.calls[-1] == ["start", "snap.timer"]
+
+    module.calls = []
+    inst = installer(module)
+    inst.plan_timer("daily")
+    assert [d for d, _a in inst.steps] == ["write %s/snap.timer" % directory, "reload systemd and restart snap.timer"]
+
+
+def test_switching_to_cron_stops_disables_and_removes_the_timer(systemd):
+    directory, installer = systemd
+    module = FakeModule(directory)
+    inst = installer(module)
+    inst.plan_timer("hourly")
+    inst.apply()
+    module.calls = []
+    inst = installer(module)
+    inst.plan_no_timer()
+    assert [d for d, _a in inst.steps] == [
+        "stop snap.timer", "disable (remove link) %s/timers.target.wants/snap.timer" % directory,
+        "remove %s/snap.timer" % directory, "remove %s/snap.service" % directory, "reload systemd"]
+    inst.apply()
+    assert module.calls == [["is-active", "snap.timer"], ["stop", "snap.timer"], ["daemon-reload"]]
+    assert sorted(os.listdir(directory)) == ["timers.target.wants"]
+    module.calls = []
+    inst = installer(module)
+    inst.plan_no_timer()
+    assert inst.steps == [] and module.calls == []
+
+
+def test_unit_names_are_checked():
+    for bad in ("../x", "x.timer", "-x", "a b", ""):
+        module = FakeModule("/etc/systemd/system")
+        module.params["unit"] = bad
+        with pytest.raises(Failed, match="not a unit name"):
+            S.Installer(module).timer_names()
+
+
+def test_docker_datasets_are_opted_out_of_other_snapshot_tools_once(systemd):
+    directory, installer = systemd
+    module = FakeModule(directory)
+    module.zfs = {"tank/docker": "-", "tank/other-root": "false"}
+    inst = installer(module)
+    inst.plan_zfs_opt_out(["tank/docker", "tank/other-root"])
+    assert module.calls == [["get", "-H", "-o", "name,value", "com.sun:auto-snapshot", "tank/docker",
+                             "tank/other-root"]]                  # one zfs get for every dataset
+    assert [d for d, _a in inst.steps] == ["set com.sun:auto-snapshot=false on tank/docker"]
+    assert inst.diffs[0]["before"] == "com.sun:auto-snapshot: -\n"
+    inst.apply()
+    assert module.zfs["tank/docker"] == "false"
+    inst = installer(module)
+    inst.plan_zfs_opt_out(["tank/docker", "tank/other-root"])
+    assert inst.steps == []
+    inst = installer(module)
+    inst.plan_zfs_opt_out([])
+    assert inst.steps == [] and len(module.calls) == 3            # no datasets: no zfs command at all
