@@ -46,6 +46,7 @@ def run_once(args, check):
     except ValueError:
         sys.exit("ansible-playbook rc %d, no JSON report: %s" % (proc.returncode, proc.stderr[-2000:]))
     tasks = remote = 0
+    on_host = []
     for play in report["plays"]:
         for task in play["tasks"]:
             for result in task["hosts"].values():
@@ -54,11 +55,12 @@ def run_once(args, check):
                 tasks += 1
                 if short(result.get("action", "")) not in LOCAL_ACTIONS:
                     remote += 1
+                    on_host.append("%s (%s)" % (task["task"]["name"], short(result.get("action", ""))))
     stats = report["stats"]
     return {"check": check, "seconds": round(elapsed, 2), "rc": proc.returncode,
             "changed": sum(s["changed"] for s in stats.values()),
             "failures": sum(s["failures"] + s["unreachable"] for s in stats.values()),
-            "tasks_run": tasks, "tasks_on_host": remote, "hosts": len(stats)}
+            "tasks_run": tasks, "tasks_on_host": remote, "hosts": len(stats), "on_host": on_host}
 
 
 def main():
@@ -67,6 +69,7 @@ def main():
     parser.add_argument("--playbook", required=True, help="the converge playbook (applies the role)")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
+    parser.add_argument("--list", action="store_true", help="name the tasks that reached the host")
     args = parser.parse_args()
     results = []
     for _run in range(args.runs):
@@ -76,6 +79,9 @@ def main():
             print("%-6s %6.1f s  changed=%d failed=%d  tasks run %d, reaching the host %d" % (
                 "check" if check else "rerun", result["seconds"], result["changed"], result["failures"],
                 result["tasks_run"], result["tasks_on_host"]), flush=True)
+            if args.list:
+                for name in result["on_host"]:
+                    print("         on the host: %s" % name)
     summary = {}
     for kind, check in (("rerun", False), ("check", True)):
         times = [r["seconds"] for r in results if r["check"] is check]
