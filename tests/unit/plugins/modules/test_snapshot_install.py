@@ -59,6 +59,22 @@ def systemd(tmp_path, monkeypatch):
     return str(tmp_path), installer
 
 
+def planned(installer, module, method, *args):
+    """An installer that has planned ``method(*args)``, and the descriptions of its steps."""
+    inst = installer(module)
+    getattr(inst, method)(*args)
+    return inst, [d for d, _a in inst.steps]
+
+
+def installed(systemd, on_calendar="hourly"):
+    """A module stub whose timer is installed and active, its calls forgotten."""
+    directory, installer = systemd
+    module = FakeModule(directory)
+    planned(installer, module, "plan_timer", on_calendar)[0].apply()
+    module.calls = []
+    return module
+
+
 def test_a_new_timer_is_written_enabled_and_started_then_left_alone(systemd):
     directory, installer = systemd
     module = FakeModule(directory, active="inactive")
@@ -80,33 +96,21 @@ def test_a_new_timer_is_written_enabled_and_started_then_left_alone(systemd):
 
 def test_a_stopped_timer_is_started_and_a_changed_one_restarted(systemd):
     directory, installer = systemd
-    module = FakeModule(directory)
-    inst = installer(module)
-    inst.plan_timer("hourly")
-    inst.apply()
-    module.active, module.calls = "inactive", []
-    inst = installer(module)
-    inst.plan_timer("hourly")
-    assert [d for d, _a in inst.steps] == ["start snap.timer"]
+    module = installed(systemd)
+    module.active = "inactive"
+    inst, steps = planned(installer, module, "plan_timer", "hourly")
+    assert steps == ["start snap.timer"]
     inst.apply()
     assert module.calls[-1] == ["start", "snap.timer"]
-
-    module.calls = []
-    inst = installer(module)
-    inst.plan_timer("daily")
-    assert [d for d, _a in inst.steps] == ["write %s/snap.timer" % directory, "reload systemd and restart snap.timer"]
+    steps = planned(installer, module, "plan_timer", "daily")[1]
+    assert steps == ["write %s/snap.timer" % directory, "reload systemd and restart snap.timer"]
 
 
 def test_switching_to_cron_stops_disables_and_removes_the_timer(systemd):
     directory, installer = systemd
-    module = FakeModule(directory)
-    inst = installer(module)
-    inst.plan_timer("hourly")
-    inst.apply()
-    module.calls = []
-    inst = installer(module)
-    inst.plan_no_timer()
-    assert [d for d, _a in inst.steps] == [
+    module = installed(systemd)
+    inst, steps = planned(installer, module, "plan_no_timer")
+    assert steps == [
         "stop snap.timer", "disable (remove link) %s/timers.target.wants/snap.timer" % directory,
         "remove %s/snap.timer" % directory, "remove %s/snap.service" % directory, "reload systemd"]
     inst.apply()
