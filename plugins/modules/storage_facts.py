@@ -21,6 +21,9 @@ description:
   - Sets C(ansible_facts.docker_storage). Changes nothing.
   - The daemon is asked through its API on a unix socket (no docker CLI needed); other C(docker_host)
     schemes use C(docker info).
+  - On a systemd host where no C(dockerd) process runs, the socket is not opened: with socket activation
+    (C(docker.socket), on by default in Debian's C(docker.io)) a connection would start the daemon the operator
+    stopped. The daemon is then reported as not running, with the reason in C(docker.error).
   - C(d_type) is measured from directory entries already on the filesystem; only on a filesystem with no
     entry to read is a temporary file created and removed again, as dockerd itself does.
 author:
@@ -208,6 +211,18 @@ def _read(path, limit=None):
         return None
 
 
+def _dockerd_running(proc="/proc"):
+    """Whether a process named dockerd is visible (its C(comm); any user, any data-root)."""
+    try:
+        names = os.listdir(proc)
+    except OSError:
+        return True  # cannot tell: ask the socket as before
+    for name in names:
+        if name.isdigit() and (_read(os.path.join(proc, name, "comm"), 32) or "").strip() == "dockerd":
+            return True
+    return False
+
+
 def _file_contains(path, needle):
     try:
         with open(path, "rb") as handle:
@@ -382,7 +397,11 @@ class Gatherer(object):
                   "data_root": None,
                   "userns_remap": False, "api_version": None, "host": host, "dockerd_path": dockerd, "error": None}
         info = version = None
-        if host.startswith("unix://"):
+        if host.startswith("unix://") and os.path.isdir("/run/systemd/system") and not _dockerd_running():
+            # docker.socket may hold the socket: a connection would start the daemon the operator stopped.
+            result["error"] = ("no dockerd process runs; %s not opened, so that socket activation does not start "
+                               "docker" % host)
+        elif host.startswith("unix://"):
             try:
                 version = self.api_get(host, "/version")
                 info = self.api_get(host, "/info")
