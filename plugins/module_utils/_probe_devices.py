@@ -45,25 +45,34 @@ def _sys_name(device):
     return os.path.basename(os.path.realpath(device))
 
 
-def _disk_of(name):
+def _disk_of(name, sys="/sys"):
     """sysfs name of the whole disk a partition belongs to (itself for a disk)."""
-    path = os.path.realpath("/sys/class/block/%s" % name)
+    path = os.path.realpath("%s/class/block/%s" % (sys, name))
     if os.path.exists(os.path.join(path, "partition")):
         return os.path.basename(os.path.dirname(path))
     return name
 
 
-def root_disks(mount_list):
-    """sysfs names of the disks under / (its source, the disk of that partition, and dm/md slaves)."""
+def root_disks(mount_list, sys="/sys"):
+    """sysfs names of the disks under / (its device, the disk of that partition, and dm/md slaves).
+
+    The device comes from the mount's major:minor (``/sys/dev/block/M:N``), which also names it when the source
+    is a name with no device node, such as ``/dev/root`` of a kernel booted without an initramfs; the source
+    path serves where the number is an anonymous one (btrfs)."""
     root = mount_for(mount_list, "/") or {}
+    found = set()
+    by_number = "%s/dev/block/%s" % (sys, root.get("major_minor", ""))
+    if root.get("major_minor") and os.path.exists(by_number):
+        found.add(os.path.basename(os.path.realpath(by_number)))
     source = root.get("source", "")
-    names = set()
     if source.startswith("/dev/") and os.path.exists(source):
-        name = _sys_name(source)
-        names.update((name, _disk_of(name)))
-        for slave in os.listdir("/sys/class/block/%s/slaves" % name) if os.path.isdir(
-                "/sys/class/block/%s/slaves" % name) else ():
-            names.update((slave, _disk_of(slave)))
+        found.add(_sys_name(source))
+    names = set()
+    for name in found:
+        names.update((name, _disk_of(name, sys)))
+        slaves = "%s/class/block/%s/slaves" % (sys, name)
+        for slave in os.listdir(slaves) if os.path.isdir(slaves) else ():
+            names.update((slave, _disk_of(slave, sys)))
     return names
 
 
@@ -96,9 +105,11 @@ def inspect(module, device, mount_list=None, blkid=None):
         os.path.join(sys_dir, p, "partition"))) if os.path.isdir(sys_dir) else []
     holders_dir = os.path.join(sys_dir, "holders")
     holders = sorted(os.listdir(holders_dir)) if os.path.isdir(holders_dir) else []
-    mounted_at = sorted(set(m["mount_point"] for m in mount_list
-                            if m["source"] and os.path.exists(m["source"]) and m["source"].startswith("/dev/")
-                            and os.path.realpath(m["source"]) == real))
+    rdev = os.stat(real).st_rdev
+    number = "%d:%d" % (os.major(rdev), os.minor(rdev))
+    mounted_at = sorted(set(m["mount_point"] for m in mount_list if m.get("major_minor") == number or (
+        m["source"] and m["source"].startswith("/dev/") and os.path.exists(m["source"])
+        and os.path.realpath(m["source"]) == real)))
     info["holds"] = holdings(info["probe"], mounted_at, partitions, holders)
     info["mounted_at"] = mounted_at
     return info

@@ -1,0 +1,44 @@
+"""The root disk is found from the root mount's major:minor, also when its source is /dev/root (no device node),
+and through device-mapper slaves; on a fake sysfs tree."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import parse_mountinfo
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import root_disks
+
+
+def fake_sys(tmp_path):
+    sys = tmp_path / "sys"
+    devices = sys / "devices" / "pci0000:00" / "virtio2" / "block"
+    (devices / "vda" / "vda1").mkdir(parents=True)
+    (devices / "vda" / "vda1" / "partition").write_text("1\n")
+    (devices / "vdb").mkdir(parents=True)
+    (sys / "devices" / "virtual" / "block" / "dm-0" / "slaves").mkdir(parents=True)
+    os.symlink(str(devices / "vdb"), str(sys / "devices" / "virtual" / "block" / "dm-0" / "slaves" / "vdb"))
+    (sys / "class" / "block").mkdir(parents=True)
+    (sys / "dev" / "block").mkdir(parents=True)
+    for name, path, number in (("vda", devices / "vda", "254:0"), ("vda1", devices / "vda" / "vda1", "254:1"),
+                               ("vdb", devices / "vdb", "254:16"),
+                               ("dm-0", sys / "devices" / "virtual" / "block" / "dm-0", "253:0")):
+        os.symlink(str(path), str(sys / "class" / "block" / name))
+        os.symlink(str(path), str(sys / "dev" / "block" / number))
+    return str(sys)
+
+
+def mounts(number, source):
+    return parse_mountinfo("22 1 %s / / rw,relatime shared:1 - ext4 %s rw\n"
+                           "40 22 0:35 / /var/lib/docker rw - btrfs /dev/loop7 rw\n" % (number, source))
+
+
+def test_dev_root_is_found_by_its_number(tmp_path):
+    assert root_disks(mounts("254:1", "/dev/root"), fake_sys(tmp_path)) == {"vda1", "vda"}
+
+
+def test_a_device_mapper_root_names_its_slaves(tmp_path):
+    assert root_disks(mounts("253:0", "/dev/mapper/vg-root"), fake_sys(tmp_path)) == {"dm-0", "vdb"}
+
+
+def test_an_anonymous_number_and_no_device_finds_nothing(tmp_path):
+    assert root_disks(mounts("0:27", "rpool/ROOT/debian"), fake_sys(tmp_path)) == set()
