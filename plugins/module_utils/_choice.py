@@ -38,8 +38,17 @@ def anti_patterns(driver, host, opts, store="graphdriver"):
     if store == "containerd":
         graph = GRAPHDRIVER_OF.get(driver, driver)
         if graph in ("btrfs", "zfs"):
-            warnings.append("the containerd %s snapshotter needs /var/lib/containerd/io.containerd.snapshotter.v1.%s "
-                            "on a %s filesystem; containerd's data is not under Docker's data-root" % (graph, graph, graph))
+            found = (host.containerd_fs or {}).get(graph)
+            if found == "data-root":  # dockerd's own containerd keeps it under the data-root
+                found = host.fstype
+            need = ("the containerd %s snapshotter needs containerd's io.containerd.snapshotter.v1.%s directory "
+                    "(/var/lib/containerd/... by default) on a %s filesystem; containerd's data is not under "
+                    "Docker's data-root" % (graph, graph, graph))
+            if found and found != graph:
+                errors.append("%s, and here it is on %s: mount a %s filesystem there first, or keep Docker's "
+                              "graphdriver store (features.containerd-snapshotter: false)" % (need, found, graph))
+            elif not found:
+                warnings.append("%s (not checked: the facts do not say where it is)" % need)
         return warnings, errors
     if driver == "overlay2" and host.fstype == "btrfs":
         warnings.append("overlay2 on a btrfs backing filesystem is an anti-pattern (seeds): use the btrfs driver, "

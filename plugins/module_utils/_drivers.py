@@ -72,7 +72,7 @@ DEPRECATED = {
 OVERLAY_BAD_BACKING = ("overlay", "aufs", "ecryptfs", "nfs", "nfs4", "cifs", "smb3")
 
 Host = namedtuple("Host", "fstype d_type kernel overlay zfs_tools zfs_device zfs_version fuse_overlayfs "
-                          "aufs devicemapper prior")
+                          "aufs devicemapper prior containerd_fs")
 
 
 def host_view(facts):
@@ -93,6 +93,11 @@ def host_view(facts):
         aufs=bool(available.get("aufs")),
         devicemapper=bool(available.get("devicemapper")),
         prior=tuple(facts.get("prior_drivers") or ()),
+        # filesystem under containerd's btrfs / zfs snapshotter roots (None: not known); "data-root" when dockerd
+        # runs its own containerd under the data-root, whose filesystem may be about to be made
+        containerd_fs=dict((name, "data-root" if (facts.get("containerd") or {}).get("managed_by_dockerd")
+                            else (view or {}).get("fstype")) for name, view in
+                           ((facts.get("containerd") or {}).get("snapshotters") or {}).items()),
     )
 
 

@@ -67,6 +67,10 @@ options:
     description: Also ask the daemon for the size of its image layers (C(docker.images_size)); slower with many images.
     type: bool
     default: false
+  containerd_config:
+    description: containerd's configuration, read for its C(root) (the btrfs/zfs snapshotters keep their data there).
+    type: path
+    default: /etc/containerd/config.toml
   strict:
     description:
       - Fail when C(daemon.json) is unreadable or not valid JSON, or data-root is not a directory.
@@ -156,6 +160,14 @@ ansible_facts:
           description: The docker unit (C(unit), C(drop_ins)), its C(exec_start) and C(flags).
           type: dict
           returned: always
+        containerd:
+          description:
+            - Where containerd keeps the data of its btrfs and zfs snapshotters (Docker's containerd image store):
+              C(managed_by_dockerd) (no system containerd: dockerd runs its own under the data-root), C(root),
+              C(config) and C(snapshotters) (C(btrfs), C(zfs); each C(path), C(fstype), C(mount_point) of the
+              mount holding it, or of the nearest existing parent).
+          type: dict
+          returned: always
         default_driver:
           description: The driver this host's dockerd picks with no storage-driver set (null if it refuses to start).
           type: str
@@ -183,6 +195,9 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import (
+    parse_root as parse_containerd_root, snapshotter_dirs as containerd_snapshotter_dirs,
+)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import storage_view
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._http import unix_get
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
@@ -302,6 +317,7 @@ class Gatherer(object):
     def __init__(self, module):
         self.module = module
         self.params = module.params
+        self.mounts = None
 
     def run(self, argv):
         rc, out, err = self.module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
@@ -470,12 +486,34 @@ class Gatherer(object):
         }
 
     # -- backing filesystem --------------------------------------------------------------------------
-    def backing_fs(self, data_root):
-        probe = data_root
+    def mount_of(self, path):
+        """``(real path, mount)`` of ``path``, or of its nearest existing parent when it does not exist yet."""
+        probe = path
         while not os.path.exists(probe) and probe not in ("/", ""):
             probe = os.path.dirname(probe)
         real = os.path.realpath(probe)
-        mount = mount_for(parse_mountinfo(_read("/proc/self/mountinfo")), real) or {}
+        if self.mounts is None:
+            self.mounts = parse_mountinfo(_read("/proc/self/mountinfo"))
+        return real, mount_for(self.mounts, real) or {}
+
+    def containerd(self, data_root, daemon_json_content, service):
+        """Where containerd's btrfs/zfs snapshotters keep their data: dockerd runs its own containerd under
+        ``<data-root>/containerd/daemon`` unless it is told of one (flag or daemon.json) or finds the system's
+        socket, as dockerd decides."""
+        config = self.params["containerd_config"]
+        system = bool(daemon_json_content.get("containerd")) or any(
+            f["key"] == "containerd" for f in service.get("flags") or ()) or os.path.exists(
+            "/run/containerd/containerd.sock")
+        root = parse_containerd_root(_read(config)) if system else os.path.join(data_root, "containerd", "daemon")
+        snapshotters = {}
+        for name, path in containerd_snapshotter_dirs(root).items():
+            _real, mount = self.mount_of(path)
+            snapshotters[name] = {"path": path, "fstype": mount.get("fstype"), "mount_point": mount.get("mount_point")}
+        return {"managed_by_dockerd": not system, "config": config if system else None, "root": root,
+                "snapshotters": snapshotters}
+
+    def backing_fs(self, data_root):
+        real, mount = self.mount_of(data_root)
         fstype = mount.get("fstype")
         result = {"mount_point": mount.get("mount_point"), "source": mount.get("source"), "fstype": fstype,
                   "options": mount.get("options", []), "xfs_ftype": None, "d_type": None, "free_bytes": None,
@@ -528,6 +566,7 @@ def main():
                 "/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
                 "/lib/systemd/system", "/usr/lib/systemd/system"]),
             api_timeout=dict(type="float", default=10),
+            containerd_config=dict(type="path", default="/etc/containerd/config.toml"),
             strict=dict(type="bool", default=True),
             gather_image_size=dict(type="bool", default=False),
         ),
@@ -580,6 +619,7 @@ def main():
         "data_root_empty": not (os.path.isdir(data_root) and os.listdir(data_root)),
         "daemon_json": daemon_json,
         "service": service,
+        "containerd": gather.containerd(data_root, content, service),
     }
     host = host_view(facts)
     band = band_for(docker["version"])

@@ -124,3 +124,25 @@ def test_lenient_mode_reports_invalid_daemon_json(tmp_path):
     (tmp_path / "daemon.json").write_text("not json")
     facts = realhost.storage_facts("/var/lib/docker", daemon_json_path=str(tmp_path / "daemon.json"), strict=False)
     assert facts["daemon_json"]["valid"] is False and "not valid JSON" in facts["daemon_json"]["error"]
+
+
+def test_containerd_snapshotter_filesystem_as_it_is(tmp_path, loopfs):
+    """A system containerd whose config moves its root onto a btrfs filesystem: the btrfs snapshotter's directory
+    (not made yet) is reported on btrfs, and on the host's root filesystem with the default root. (The choice's
+    refusal of a snapshotter on the wrong filesystem is unit-tested on these facts.)"""
+    daemon_json = tmp_path / "daemon.json"
+    daemon_json.write_text(json.dumps({"containerd": "/run/containerd/containerd.sock"}))
+    with loopfs("btrfs") as mnt:
+        config = tmp_path / "config.toml"
+        config.write_text('version = 2\nroot = "%s/containerd"\n\n[plugins]\n' % mnt)
+        facts = realhost.storage_facts(str(tmp_path / "docker"), daemon_json_path=str(daemon_json),
+                                       containerd_config=str(config))
+        found = facts["containerd"]
+        assert found["managed_by_dockerd"] is False and found["root"] == mnt + "/containerd"
+        assert found["snapshotters"]["btrfs"] == {"path": mnt + "/containerd/io.containerd.snapshotter.v1.btrfs",
+                                                  "fstype": "btrfs", "mount_point": mnt}
+        assert not os.path.exists(mnt + "/containerd")               # nothing made
+    config.write_text("version = 2\n")                           # back to /var/lib/containerd, on this host's root
+    facts = realhost.storage_facts(str(tmp_path / "docker"), daemon_json_path=str(daemon_json),
+                                   containerd_config=str(config))
+    assert facts["containerd"]["snapshotters"]["btrfs"]["fstype"] != "btrfs"

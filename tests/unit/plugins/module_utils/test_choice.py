@@ -167,3 +167,37 @@ def test_version_edges_warn(version, fragment, rules):
 def test_docker_version_override():
     result = choose(facts("btrfs", "26.1.5"), "auto", docker_version="20.10.5")
     assert result["driver"] == "btrfs" and result["rules"] == "20.10"
+
+
+def _containerd(fact_dict, managed=False, btrfs=None, zfs=None):
+    fact_dict["containerd"] = {"managed_by_dockerd": managed, "root": "/var/lib/containerd", "snapshotters": {
+        "btrfs": {"path": "/var/lib/containerd/io.containerd.snapshotter.v1.btrfs", "fstype": btrfs},
+        "zfs": {"path": "/var/lib/containerd/io.containerd.snapshotter.v1.zfs", "fstype": zfs}}}
+    return fact_dict
+
+
+SNAPSHOTTER_ON = {"features": {"containerd-snapshotter": True}}
+
+
+def test_containerd_btrfs_snapshotter_on_ext4_is_refused_before_any_change():
+    result = choose(_containerd(facts("btrfs", "29.0.0", daemon_json=SNAPSHOTTER_ON), btrfs="ext4"), "btrfs")
+    assert result["image_store"] == "containerd"
+    assert _has(result["errors"], "here it is on ext4"), result["errors"]
+    assert _has(result["errors"], "containerd-snapshotter: false")
+
+
+def test_containerd_snapshotter_on_its_own_filesystem_is_fine():
+    result = choose(_containerd(facts("zfs", "29.0.0", zfs="2.3.4", daemon_json=SNAPSHOTTER_ON), zfs="zfs"), "zfs")
+    assert result["errors"] == [] and not _has(result["warnings"], "snapshotter needs")
+
+
+def test_dockerd_managed_containerd_follows_the_data_root_even_when_it_is_about_to_be_made():
+    on_btrfs = choose(_containerd(facts("btrfs", "29.0.0", daemon_json=SNAPSHOTTER_ON), managed=True), "btrfs")
+    assert on_btrfs["errors"] == []
+    on_ext4 = choose(_containerd(facts("ext4", "29.0.0", daemon_json=SNAPSHOTTER_ON), managed=True), "overlayfs")
+    assert on_ext4["errors"] == []                             # overlayfs needs no particular filesystem
+
+
+def test_unknown_containerd_location_only_warns():
+    result = choose(facts("btrfs", "29.0.0", daemon_json=SNAPSHOTTER_ON), "btrfs")
+    assert result["errors"] == [] and _has(result["warnings"], "not checked")

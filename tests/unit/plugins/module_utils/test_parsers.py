@@ -198,3 +198,12 @@ def test_unix_get_against_a_socket_server(tmp_path):
         thread.join(5)
         server.close()
     assert seen[0].startswith(b"GET /version HTTP/1.0\r\n")
+
+
+def test_containerd_root_from_its_config():
+    from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import parse_root, snapshotter_dirs
+    assert parse_root(None) == "/var/lib/containerd"
+    assert parse_root('version = 2\nroot = "/srv/containerd/"  # moved\nstate = "/run/containerd"\n') == "/srv/containerd"
+    assert parse_root("version = 2\n[plugins]\n  root = '/elsewhere'\n") == "/var/lib/containerd"  # not top level
+    assert parse_root("root = 'relative'\n") == "/var/lib/containerd"
+    assert snapshotter_dirs("/srv/c")["zfs"] == "/srv/c/io.containerd.snapshotter.v1.zfs"
