@@ -21,7 +21,7 @@ description:
   - Sets C(ansible_facts.docker_storage). Changes nothing.
   - The daemon is asked through its API on a unix socket (no docker CLI needed); other C(docker_host)
     schemes use C(docker info).
-  - On a systemd host where no C(dockerd) process runs, the socket is not opened: with socket activation
+  - On a systemd host where no C(dockerd) process runs, the socket is not opened, because with socket activation
     (C(docker.socket), on by default in Debian's C(docker.io)) a connection would start the daemon the operator
     stopped. The daemon is then reported as not running, with the reason in C(docker.error).
   - C(d_type) is measured from directory entries already on the filesystem; only on a filesystem with no
@@ -162,8 +162,8 @@ ansible_facts:
           returned: always
         containerd:
           description:
-            - Where containerd keeps the data of its btrfs and zfs snapshotters (Docker's containerd image store):
-              C(managed_by_dockerd) (no system containerd: dockerd runs its own under the data-root), C(root),
+            - Where containerd keeps the data of its btrfs and zfs snapshotters (Docker's containerd image store).
+            - C(managed_by_dockerd) (no system containerd, so dockerd runs its own under the data-root), C(root),
               C(config) and C(snapshotters) (C(btrfs), C(zfs); each C(path), C(fstype), C(mount_point) of the
               mount holding it, or of the nearest existing parent).
           type: dict
