@@ -66,7 +66,9 @@ options:
     type: path
     default: /usr/local/sbin/cowstack-snapshot
   python:
-    description: Interpreter the wrapper runs the tool with (Python 3.7 or later; the tool needs only the standard library).
+    description:
+      - Interpreter the wrapper runs the tool with (Python 3.7 or later; the tool needs only the standard library).
+      - A name without C(/) is looked up on the host's PATH and written to the wrapper as its absolute path.
     type: path
     default: /usr/bin/python3
   scheduler:
@@ -87,7 +89,9 @@ options:
     type: str
     default: cowstack-docker-storage-snapshot
   systemd_dir:
-    description: Directory of the units.
+    description:
+      - Directory of the units. The timer is enabled by a link in its C(timers.target.wants), which is where
+        C(systemctl enable) puts it for the default C(/etc/systemd/system).
     type: path
     default: /etc/systemd/system
   zfs_opt_out:
@@ -183,8 +187,8 @@ def wrapper_text(python, tool):
 
 
 def config_text(config):
-    # the layout of Ansible's to_nice_json, which wrote this file before this module did
-    return json.dumps(config, indent=2, sort_keys=True, separators=(",", ": "), ensure_ascii=False) + "\n"
+    # the layout of Ansible's to_nice_json(indent=2), which wrote this file before this module did
+    return json.dumps(config, indent=2, sort_keys=True, separators=(",", ": ")) + "\n"
 
 
 def service_text(command, config_path):
@@ -227,12 +231,16 @@ class Installer(object):
         self.diffs = []
         self.systemd_running = os.path.isdir("/run/systemd/system")
         self.done = []
+        self.planned_dirs = set()
 
     # --- planning --------------------------------------------------------------------------------------------
     def step(self, describe, action):
         self.steps.append((describe, action))
 
     def directory(self, path):
+        if path in self.planned_dirs:
+            return
+        self.planned_dirs.add(path)
         if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
             self.module.fail_json(msg="%s exists and is not a directory; move it away first" % path)
         if not os.path.isdir(path):
@@ -295,17 +303,19 @@ class Installer(object):
             changed = True
         if not self.systemd_running:
             return
-        if changed:
+        state = {} if changed else self.unit_state(names["timer_name"])
+        if changed or state.get("NeedDaemonReload") == "yes":
+            # also when an earlier run wrote the units but failed before systemd read them
             self.step("reload systemd and restart %s" % names["timer_name"],
                       lambda: self.systemctl(["daemon-reload"], ["restart", names["timer_name"]]))
-        elif self.is_active(names["timer_name"]) != "active":
+        elif state.get("ActiveState") != "active":
             self.step("start %s" % names["timer_name"], lambda: self.systemctl(["start", names["timer_name"]]))
 
     def plan_no_timer(self):
         names = self.timer_names()
         present = [k for k in ("wants", "timer", "service") if os.path.lexists(names[k])]
         if self.systemd_running and os.path.lexists(names["timer"]) and \
-                self.is_active(names["timer_name"]) in ("active", "activating"):
+                self.unit_state(names["timer_name"]).get("ActiveState") in ("active", "activating"):
             self.step("stop %s" % names["timer_name"], lambda: self.systemctl(["stop", names["timer_name"]]))
         self.absent(names["wants"], "disable (remove link)")
         self.absent(names["timer"])
@@ -316,19 +326,27 @@ class Installer(object):
     def plan_zfs_opt_out(self, datasets):
         if not datasets:
             return
-        out = Host(self.module).run(["zfs", "get", "-H", "-o", "name,value", AUTO_SNAPSHOT] + list(datasets))
-        values = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+        # set locally, as community.general.zfs did: an inherited false would follow a later change of the parent
+        out = Host(self.module).run(["zfs", "get", "-H", "-o", "name,value,source", AUTO_SNAPSHOT] + list(datasets))
+        values, sources = {}, {}
+        for line in out.splitlines():
+            fields = line.split("\t")
+            if len(fields) == 3:
+                values[fields[0]], sources[fields[0]] = fields[1], fields[2]
         for dataset in datasets:
-            if values.get(dataset, "-").strip() != "false":
+            if values.get(dataset, "-").strip() != "false" or sources.get(dataset) != "local":
                 self.step("set %s=false on %s" % (AUTO_SNAPSHOT, dataset),
                           lambda ds=dataset: Host(self.module).run(["zfs", "set", AUTO_SNAPSHOT + "=false", ds]))
                 self.diffs.append({"before_header": dataset, "after_header": dataset,
-                                   "before": "%s: %s\n" % (AUTO_SNAPSHOT, values.get(dataset, "-").strip()),
-                                   "after": "%s: false\n" % AUTO_SNAPSHOT})
+                                   "before": "%s: %s (%s)\n" % (AUTO_SNAPSHOT, values.get(dataset, "-").strip(),
+                                                                 sources.get(dataset, "-")),
+                                   "after": "%s: false (local)\n" % AUTO_SNAPSHOT})
 
-    def is_active(self, unit):
-        rc, out, err = self.module.run_command([self.systemctl_bin(), "is-active", unit], environ_update=C_LOCALE)
-        return out.strip()
+    def unit_state(self, unit):
+        """``ActiveState`` and ``NeedDaemonReload`` of a unit, as systemd sees it now."""
+        dummy, out, dummy = self.module.run_command(
+            [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload", unit], environ_update=C_LOCALE)
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
     def check_on_calendar(self, value):
         analyze = self.module.get_bin_path("systemd-analyze")
@@ -357,11 +375,13 @@ class Installer(object):
             self.fix_attrs(tmp, mode)
             if validate:
                 validate(tmp)
-            self.module.atomic_move(tmp, path)
+            # the temporary file sits beside the target with its final owner and mode: a rename never shows the
+            # content with other permissions (atomic_move would take the old file's mode first)
+            os.rename(tmp, path)
+            self.module.set_default_selinux_context(path, False)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        self.fix_attrs(path, mode)
 
     def check_with_tool(self, path):
         tool = os.path.join(self.p["lib_dir"], TOOL)
@@ -369,7 +389,7 @@ class Installer(object):
                                                environ_update=C_LOCALE)
         if rc != 0:
             self.module.fail_json(msg="the installed tool refuses the configuration (rc %d): %s"
-                                      % (rc, (err or out).strip()), changes=self.done)
+                                      % (rc, (err or out).strip()), changes=self.done, changed=bool(self.done))
 
     def link(self, target, link):
         directory = os.path.dirname(link)
@@ -387,11 +407,14 @@ class Installer(object):
             rc, out, err = self.module.run_command([self.systemctl_bin()] + args, environ_update=C_LOCALE)
             if rc != 0:
                 self.module.fail_json(msg="systemctl %s failed (rc %d): %s" % (" ".join(args), rc, (err or out).strip()),
-                                      changes=self.done)
+                                      changes=self.done, changed=bool(self.done))
 
     def apply(self):
         for describe, action in self.steps:
-            action()
+            try:
+                action()
+            except OSError as exc:
+                self.module.fail_json(msg="%s failed: %s" % (describe, exc), changes=self.done, changed=bool(self.done))
             self.done.append(describe)
 
 
@@ -421,7 +444,10 @@ def present(module, inst):
     if not os.path.isdir(bin_dir):
         module.fail_json(msg="the directory of bin (%s) does not exist; create it or choose another bin" % bin_dir)
     if not os.path.isabs(p["python"]):
-        module.fail_json(msg="python must be an absolute path, not %r" % p["python"])
+        found = module.get_bin_path(p["python"])
+        if not found:
+            module.fail_json(msg="python %r is not on this host's PATH: give the interpreter's absolute path" % p["python"])
+        p["python"] = found
 
     if p["zfs_opt_out"]:
         inst.plan_zfs_opt_out(docker["zfs_dedicated"])
@@ -453,7 +479,7 @@ def absent(module, inst):
         if inst.absent(path):
             gone.add(path)
     # a directory is removed when nothing but what this run removes is in it
-    for directory in (p["lib_dir"], os.path.dirname(p["config_path"])):
+    for directory in sorted(set((p["lib_dir"], os.path.dirname(p["config_path"])))):
         if os.path.isdir(directory) and not os.path.islink(directory):
             rest = [n for n in os.listdir(directory) if os.path.join(directory, n) not in gone]
             if not rest:
@@ -466,8 +492,9 @@ def main():
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present", "absent"]),
             config=dict(type="dict"),
-            tool_source=dict(type="str"),
-            retention_source=dict(type="str"),
+            # long, and shown in the diff by size and checksum only: kept out of the host's log
+            tool_source=dict(type="str", no_log=True),
+            retention_source=dict(type="str", no_log=True),
             config_path=dict(type="path", default="/etc/cowstack-docker-storage/snapshot.json"),
             lib_dir=dict(type="path", default="/usr/local/lib/cowstack-docker-storage"),
             bin=dict(type="path", default="/usr/local/sbin/cowstack-snapshot"),
@@ -483,9 +510,9 @@ def main():
     )
     for name in ("config_path", "lib_dir", "bin", "systemd_dir"):
         path = module.params[name]
-        if not os.path.isabs(path) or os.path.normpath(path) != path:
-            module.fail_json(msg="%s must be an absolute path in plain form (no trailing /, no ..), not %r"
-                                 % (name, path))
+        if not os.path.isabs(path) or ".." in path.split("/"):
+            module.fail_json(msg="%s must be an absolute path without .., not %r" % (name, path))
+        module.params[name] = os.path.normpath(path)
     inst = Installer(module)
     result = present(module, inst) if module.params["state"] == "present" else absent(module, inst)
     result["changes"] = [d for d, _a in inst.steps]

@@ -21,6 +21,7 @@ class FakeModule(object):
         self.active = active
         self.calls = []
         self.zfs = {}
+        self.need_reload = "no"
 
     def get_bin_path(self, name, required=False):
         return "/bin/" + name
@@ -29,12 +30,12 @@ class FakeModule(object):
         assert isinstance(argv, list) and environ_update["LC_ALL"] == "C"
         self.calls.append(argv[1:])
         if argv[0] == "/bin/zfs" and argv[1] == "get":
-            return 0, "".join("%s\t%s\n" % (ds, self.zfs.get(ds, "-")) for ds in argv[5:]), ""
+            return 0, "".join("%s\t%s\t%s\n" % ((ds,) + self.zfs.get(ds, ("-", "-"))) for ds in argv[5:]), ""
         if argv[0] == "/bin/zfs" and argv[1] == "set":
-            self.zfs[argv[3]] = argv[2].split("=")[1]
+            self.zfs[argv[3]] = (argv[2].split("=")[1], "local")
             return 0, "", ""
-        if argv[1] == "is-active":
-            return (0 if self.active == "active" else 3), self.active + "\n", ""
+        if argv[1] == "show":
+            return 0, "ActiveState=%s\nNeedDaemonReload=%s\n" % (self.active, self.need_reload), ""
         if argv[1] == "start" or argv[1] == "restart":
             self.active = "active"
         if argv[1] == "stop":
@@ -44,8 +45,8 @@ class FakeModule(object):
     def fail_json(self, **kwargs):
         raise Failed(kwargs["msg"])
 
-    def atomic_move(self, src, dest):
-        os.rename(src, dest)
+    def set_default_selinux_context(self, path, changed):
+        return changed
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_a_new_timer_is_written_enabled_and_started_then_left_alone(systemd):
     module.calls = []
     inst = installer(module)
     inst.plan_timer("*-*-* *:00:00")
-    assert inst.steps == [] and module.calls == [["is-active", "snap.timer"]]
+    assert inst.steps == [] and module.calls == [["show", "--property=ActiveState,NeedDaemonReload", "snap.timer"]]
 
 
 def test_a_stopped_timer_is_started_and_a_changed_one_restarted(systemd):
@@ -114,7 +115,7 @@ def test_switching_to_cron_stops_disables_and_removes_the_timer(systemd):
         "stop snap.timer", "disable (remove link) %s/timers.target.wants/snap.timer" % directory,
         "remove %s/snap.timer" % directory, "remove %s/snap.service" % directory, "reload systemd"]
     inst.apply()
-    assert module.calls == [["is-active", "snap.timer"], ["stop", "snap.timer"], ["daemon-reload"]]
+    assert module.calls == [["show", "--property=ActiveState,NeedDaemonReload", "snap.timer"], ["stop", "snap.timer"], ["daemon-reload"]]
     assert sorted(os.listdir(directory)) == ["timers.target.wants"]
     module.calls = []
     inst = installer(module)
@@ -133,18 +134,38 @@ def test_unit_names_are_checked():
 def test_docker_datasets_are_opted_out_of_other_snapshot_tools_once(systemd):
     directory, installer = systemd
     module = FakeModule(directory)
-    module.zfs = {"tank/docker": "-", "tank/other-root": "false"}
+    module.zfs = {"tank/docker": ("-", "-"), "tank/other-root": ("false", "local"), "tank/child": ("false", "inherited from tank")}
     inst = installer(module)
-    inst.plan_zfs_opt_out(["tank/docker", "tank/other-root"])
-    assert module.calls == [["get", "-H", "-o", "name,value", "com.sun:auto-snapshot", "tank/docker",
-                             "tank/other-root"]]                  # one zfs get for every dataset
-    assert [d for d, _a in inst.steps] == ["set com.sun:auto-snapshot=false on tank/docker"]
-    assert inst.diffs[0]["before"] == "com.sun:auto-snapshot: -\n"
+    inst.plan_zfs_opt_out(["tank/docker", "tank/other-root", "tank/child"])
+    assert module.calls == [["get", "-H", "-o", "name,value,source", "com.sun:auto-snapshot", "tank/docker",
+                             "tank/other-root", "tank/child"]]    # one zfs get for every dataset
+    # an inherited false is set locally too, so that a later change of the parent does not reach Docker's dataset
+    assert [d for d, _a in inst.steps] == ["set com.sun:auto-snapshot=false on tank/docker",
+                                           "set com.sun:auto-snapshot=false on tank/child"]
+    assert inst.diffs[0]["before"] == "com.sun:auto-snapshot: - (-)\n"
     inst.apply()
-    assert module.zfs["tank/docker"] == "false"
+    assert module.zfs["tank/docker"] == ("false", "local")
     inst = installer(module)
-    inst.plan_zfs_opt_out(["tank/docker", "tank/other-root"])
+    inst.plan_zfs_opt_out(["tank/docker", "tank/other-root", "tank/child"])
     assert inst.steps == []
     inst = installer(module)
     inst.plan_zfs_opt_out([])
-    assert inst.steps == [] and len(module.calls) == 3            # no datasets: no zfs command at all
+    assert inst.steps == [] and len(module.calls) == 4            # no datasets: no zfs command at all
+
+
+def test_units_written_but_never_read_by_systemd_are_reloaded(systemd):
+    directory, installer = systemd
+    module = installed(systemd)
+    module.need_reload = "yes"            # an earlier run wrote the units and failed before the reload
+    assert planned(installer, module, "plan_timer", "hourly")[1] == ["reload systemd and restart snap.timer"]
+
+
+def test_a_failed_step_reports_what_was_done(systemd, tmp_path):
+    directory, installer = systemd
+    module = FakeModule(directory)
+    inst = installer(module)
+    inst.step("first", lambda: None)
+    inst.step("second", lambda: os.rmdir(str(tmp_path / "missing")))
+    with pytest.raises(Failed, match="second failed"):
+        inst.apply()
+    assert inst.done == ["first"]
