@@ -41,9 +41,9 @@ def anti_patterns(driver, host, opts, store="graphdriver"):
             found = (host.containerd_fs or {}).get(graph)
             if found == "data-root":  # dockerd's own containerd keeps it under the data-root
                 found = host.fstype
-            need = ("the containerd %s snapshotter needs containerd's io.containerd.snapshotter.v1.%s directory "
-                    "(/var/lib/containerd/... by default) on a %s filesystem; containerd's data is not under "
-                    "Docker's data-root" % (graph, graph, graph))
+            need = ("the containerd %s snapshotter needs its directory (/var/lib/containerd/"
+                    "io.containerd.snapshotter.v1.%s by default, or its root_path) on a %s filesystem"
+                    % (graph, graph, graph))
             if found and found != graph:
                 errors.append("%s, and here it is on %s: mount a %s filesystem there first, or keep Docker's "
                               "graphdriver store (features.containerd-snapshotter: false)" % (need, found, graph))

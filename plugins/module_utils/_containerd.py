@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""containerd's root directory from its config.toml, and where its btrfs/zfs snapshotters keep their data. Pure."""
+"""Where containerd's btrfs/zfs snapshotters keep their data, from its config.toml. Pure.
+
+Reads what decides it: the top-level ``root`` (default /var/lib/containerd; the snapshotter's directory is
+``<root>/io.containerd.snapshotter.v1.<name>``) and a ``root_path`` in the snapshotter's own plugin table. A
+config that ``imports`` other files may set them there: the result is then marked not certain."""
 
 from __future__ import annotations
 
@@ -9,23 +13,45 @@ import re
 
 DEFAULT_ROOT = "/var/lib/containerd"
 SNAPSHOTTERS = ("btrfs", "zfs")
-_ROOT = re.compile(r"""^\s*root\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?$""")
+_STRING = r"""(?:"([^"]*)"|'([^']*)')"""
+_KEY = re.compile(r"^\s*([A-Za-z_]+)\s*=\s*" + _STRING + r"\s*(?:#.*)?$")
+_IMPORTS = re.compile(r"^\s*imports\s*=\s*\[\s*[^\]\s]")
+_TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$")
 
 
-def parse_root(config_text):
-    """The top-level ``root`` of a containerd config.toml (keys before the first table), else the default."""
+def _plugin_of(table):
+    """The snapshotter a table header such as plugins."io.containerd.snapshotter.v1.btrfs" configures, or None."""
+    match = re.match(r"""^plugins\s*\.\s*["']io\.containerd\.snapshotter\.v1\.([a-z]+)["']$""", table)
+    return match.group(1) if match and match.group(1) in SNAPSHOTTERS else None
+
+
+def snapshotter_dirs(config_text):
+    """``(dirs, root, certain)``: snapshotter name -> directory of its data; containerd's root; False when the
+    config imports other files (which may move them)."""
+    root, root_paths, certain, table = DEFAULT_ROOT, {}, True, None
     for line in (config_text or "").splitlines():
-        stripped = line.strip()
-        if stripped.startswith("["):
-            break
-        match = _ROOT.match(line)
-        if match:
-            value = match.group(1) if match.group(1) is not None else match.group(2)
-            if value.startswith("/"):
-                return value.rstrip("/") or "/"
-    return DEFAULT_ROOT
+        header = _TABLE.match(line)
+        if header:
+            table = header.group(1)
+            continue
+        if table is None and _IMPORTS.match(line):
+            certain = False
+        match = _KEY.match(line)
+        if not match:
+            continue
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        if not value.startswith("/"):
+            continue
+        if table is None and match.group(1) == "root":
+            root = value.rstrip("/") or "/"
+        elif match.group(1) == "root_path" and table and _plugin_of(table):
+            root_paths[_plugin_of(table)] = value.rstrip("/") or "/"
+    dirs = dict((name, root_paths.get(name) or "%s/io.containerd.snapshotter.v1.%s" % (root.rstrip("/"), name))
+                for name in SNAPSHOTTERS)
+    return dirs, root, certain
 
 
-def snapshotter_dirs(root):
-    """snapshotter name -> the directory containerd keeps its data in."""
-    return dict((name, "%s/io.containerd.snapshotter.v1.%s" % (root.rstrip("/"), name)) for name in SNAPSHOTTERS)
+def managed_dirs(data_root):
+    """The same for the containerd dockerd runs itself (no system containerd): under ``<data-root>/containerd``."""
+    root = "%s/containerd/daemon" % data_root.rstrip("/")
+    return dict((name, "%s/io.containerd.snapshotter.v1.%s" % (root, name)) for name in SNAPSHOTTERS), root

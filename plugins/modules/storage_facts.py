@@ -21,9 +21,10 @@ description:
   - Sets C(ansible_facts.docker_storage). Changes nothing.
   - The daemon is asked through its API on a unix socket (no docker CLI needed); other C(docker_host)
     schemes use C(docker info).
-  - On a systemd host where no C(dockerd) process runs, the socket is not opened, because with socket activation
-    (C(docker.socket), on by default in Debian's C(docker.io)) a connection would start the daemon the operator
-    stopped. The daemon is then reported as not running, with the reason in C(docker.error).
+  - When the docker service is stopped and its socket unit (C(docker.socket), on by default in Debian's
+    C(docker.io)) listens on the daemon's socket, the socket is not opened, because socket activation would
+    start the daemon the operator stopped. The daemon is then reported as not running, with the reason in
+    C(docker.error).
   - C(d_type) is measured from directory entries already on the filesystem; only on a filesystem with no
     entry to read is a temporary file created and removed again, as dockerd itself does.
 author:
@@ -164,8 +165,10 @@ ansible_facts:
           description:
             - Where containerd keeps the data of its btrfs and zfs snapshotters (Docker's containerd image store).
             - C(managed_by_dockerd) (no system containerd, so dockerd runs its own under the data-root), C(root),
-              C(config) and C(snapshotters) (C(btrfs), C(zfs); each C(path), C(fstype), C(mount_point) of the
-              mount holding it, or of the nearest existing parent).
+              C(config), C(certain) (false when the config imports other files, which may move the directories)
+              and C(snapshotters) (C(btrfs), C(zfs); each C(path) from C(root) or the snapshotter's C(root_path),
+              and C(fstype), C(mount_point) of the mount holding it or its nearest existing parent; null when not
+              certain).
           type: dict
           returned: always
         default_driver:
@@ -196,7 +199,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import (
-    parse_root as parse_containerd_root, snapshotter_dirs as containerd_snapshotter_dirs,
+    managed_dirs as containerd_managed_dirs, snapshotter_dirs as containerd_snapshotter_dirs,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import storage_view
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._http import unix_get
@@ -226,16 +229,18 @@ def _read(path, limit=None):
         return None
 
 
-def _dockerd_running(proc="/proc"):
-    """Whether a process named dockerd is visible (its C(comm); any user, any data-root)."""
-    try:
-        names = os.listdir(proc)
-    except OSError:
-        return True  # cannot tell: ask the socket as before
-    for name in names:
-        if name.isdigit() and (_read(os.path.join(proc, name, "comm"), 32) or "").strip() == "dockerd":
-            return True
-    return False
+def _activation_only(show_output, socket_path):
+    """Whether ``systemctl show --property=ActiveState,Listen SOCKET SERVICE`` says that systemd listens on
+    ``socket_path`` for a service that is not running: a connection would then start it."""
+    blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+              for block in (show_output or "").strip().split("\n\n")]
+    if len(blocks) != 2:
+        return False
+    socket, service = blocks
+    listens = [entry.rsplit(" (", 1)[0] for entry in socket.get("Listen", "").split("\n") if entry]
+    real = os.path.realpath(socket_path)
+    return (socket.get("ActiveState") == "active" and service.get("ActiveState") in ("inactive", "failed")
+            and any(os.path.realpath(path) == real for path in listens))
 
 
 def _file_contains(path, needle):
@@ -401,6 +406,18 @@ class Gatherer(object):
     def docker_host(self):
         return self.params["docker_host"] or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
+    def socket_unit(self):
+        return self.params["service_name"][:-len(".service")] + ".socket"
+
+    def activation_only(self, socket_path):
+        """On a systemd host, whether the service is stopped and its socket unit listens on ``socket_path``."""
+        systemctl = self.bin("systemctl")
+        if not os.path.isdir("/run/systemd/system") or not systemctl:
+            return False
+        rc, out, _err = self.run([systemctl, "show", "--property=ActiveState,Listen", self.socket_unit(),
+                                  self.params["service_name"]])
+        return rc == 0 and _activation_only(out, socket_path)
+
     def api_get(self, host, path):
         return json.loads(unix_get(host[len("unix://"):], path, self.params["api_timeout"]).decode("utf-8"))
 
@@ -413,10 +430,9 @@ class Gatherer(object):
                   "data_root": None,
                   "userns_remap": False, "api_version": None, "host": host, "dockerd_path": dockerd, "error": None}
         info = version = None
-        if host.startswith("unix://") and os.path.isdir("/run/systemd/system") and not _dockerd_running():
-            # docker.socket may hold the socket: a connection would start the daemon the operator stopped.
-            result["error"] = ("no dockerd process runs; %s not opened, so that socket activation does not start "
-                               "docker" % host)
+        if host.startswith("unix://") and self.activation_only(host[len("unix://"):]):
+            result["error"] = ("%s is stopped and %s listens on %s: not opened, so that socket activation does not "
+                               "start docker" % (self.params["service_name"], self.socket_unit(), host))
         elif host.startswith("unix://"):
             try:
                 version = self.api_get(host, "/version")
@@ -497,20 +513,26 @@ class Gatherer(object):
         return real, mount_for(self.mounts, real) or {}
 
     def containerd(self, data_root, daemon_json_content, service):
-        """Where containerd's btrfs/zfs snapshotters keep their data: dockerd runs its own containerd under
+        """Where containerd's btrfs/zfs snapshotters keep their data. dockerd runs its own containerd under
         ``<data-root>/containerd/daemon`` unless it is told of one (flag or daemon.json) or finds the system's
-        socket, as dockerd decides."""
+        socket, as dockerd decides; a containerd.service unit counts too, since docker.service starts it."""
         config = self.params["containerd_config"]
         system = bool(daemon_json_content.get("containerd")) or any(
             f["key"] == "containerd" for f in service.get("flags") or ()) or os.path.exists(
-            "/run/containerd/containerd.sock")
-        root = parse_containerd_root(_read(config)) if system else os.path.join(data_root, "containerd", "daemon")
+            "/run/containerd/containerd.sock") or any(
+            os.path.exists(os.path.join(d, "containerd.service")) for d in self.params["unit_paths"])
+        if system:
+            dirs, root, certain = containerd_snapshotter_dirs(_read(config))
+        else:
+            (dirs, root), certain = containerd_managed_dirs(data_root), True
         snapshotters = {}
-        for name, path in containerd_snapshotter_dirs(root).items():
+        for name, path in dirs.items():
             _real, mount = self.mount_of(path)
-            snapshotters[name] = {"path": path, "fstype": mount.get("fstype"), "mount_point": mount.get("mount_point")}
+            # with imports the directory may be elsewhere: its filesystem is then not known
+            snapshotters[name] = {"path": path, "fstype": mount.get("fstype") if certain else None,
+                                  "mount_point": mount.get("mount_point") if certain else None}
         return {"managed_by_dockerd": not system, "config": config if system else None, "root": root,
-                "snapshotters": snapshotters}
+                "certain": certain, "snapshotters": snapshotters}
 
     def backing_fs(self, data_root):
         real, mount = self.mount_of(data_root)

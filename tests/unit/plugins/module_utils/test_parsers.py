@@ -200,10 +200,24 @@ def test_unix_get_against_a_socket_server(tmp_path):
     assert seen[0].startswith(b"GET /version HTTP/1.0\r\n")
 
 
-def test_containerd_root_from_its_config():
-    from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import parse_root, snapshotter_dirs
-    assert parse_root(None) == "/var/lib/containerd"
-    assert parse_root('version = 2\nroot = "/srv/containerd/"  # moved\nstate = "/run/containerd"\n') == "/srv/containerd"
-    assert parse_root("version = 2\n[plugins]\n  root = '/elsewhere'\n") == "/var/lib/containerd"  # not top level
-    assert parse_root("root = 'relative'\n") == "/var/lib/containerd"
-    assert snapshotter_dirs("/srv/c")["zfs"] == "/srv/c/io.containerd.snapshotter.v1.zfs"
+
+def test_containerd_snapshotter_dirs_from_its_config():
+    from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import (
+        managed_dirs, snapshotter_dirs)
+    assert snapshotter_dirs(None) == ({"btrfs": "/var/lib/containerd/io.containerd.snapshotter.v1.btrfs",
+                                       "zfs": "/var/lib/containerd/io.containerd.snapshotter.v1.zfs"},
+                                      "/var/lib/containerd", True)
+    moved = snapshotter_dirs('version = 2\nroot = "/srv/containerd/"  # moved\nstate = "/run/containerd"\n')
+    assert moved[0]["zfs"] == "/srv/containerd/io.containerd.snapshotter.v1.zfs" and moved[2]
+    # root inside a table is not containerd's root; a relative one is ignored
+    assert snapshotter_dirs("version = 2\n[plugins]\n  root = '/elsewhere'\n")[1] == "/var/lib/containerd"
+    assert snapshotter_dirs("root = 'relative'\n")[1] == "/var/lib/containerd"
+    # the snapshotter's own root_path wins, for that snapshotter only
+    own = snapshotter_dirs('version = 2\n[plugins."io.containerd.snapshotter.v1.zfs"]\n  root_path = "/tank/ctrd"\n'
+                           '[plugins."io.containerd.snapshotter.v1.overlayfs"]\n  root_path = "/x"\n')
+    assert own[0] == {"zfs": "/tank/ctrd", "btrfs": "/var/lib/containerd/io.containerd.snapshotter.v1.btrfs"}
+    # imports may move any of it
+    assert snapshotter_dirs('imports = ["/etc/containerd/conf.d/*.toml"]\nversion = 2\n')[2] is False
+    assert snapshotter_dirs('imports = []\n')[2] is True
+    assert managed_dirs("/var/lib/docker/")[0]["btrfs"] == \
+        "/var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.btrfs"

@@ -1,30 +1,26 @@
-"""storage_facts does not open docker's socket on a systemd host where no dockerd runs (socket activation would
-start it): the process scan, on a fake /proc. The VM scenario `safe` checks it with the real docker.socket."""
+"""storage_facts does not open docker's socket when docker.service is stopped and docker.socket listens on it
+(socket activation would start the daemon): the reading of `systemctl show`. The VM scenario `safe` checks it with
+the real docker.socket."""
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.cowstack.docker_storage.plugins.modules import storage_facts as F
 
-
-def fake_proc(tmp_path, processes):
-    for pid, comm in processes.items():
-        os.makedirs(tmp_path / str(pid))
-        (tmp_path / str(pid) / "comm").write_text(comm + "\n")
-    (tmp_path / "self").mkdir()
-    (tmp_path / "sys").mkdir()
-    return str(tmp_path)
+SHOW = "ActiveState=%s\nListen=%s\n\nActiveState=%s\n"
 
 
-def test_a_dockerd_process_is_found(tmp_path):
-    assert F._dockerd_running(fake_proc(tmp_path, {1: "systemd", 412: "containerd", 530: "dockerd"}))
+def test_stopped_service_behind_a_listening_socket():
+    assert F._activation_only(SHOW % ("active", "/run/docker.sock (Stream)", "inactive"), "/run/docker.sock")
+    assert F._activation_only(SHOW % ("active", "/run/docker.sock (Stream)", "failed"), "/run/docker.sock")
 
 
-def test_no_dockerd_no_connection(tmp_path):
-    # names that merely contain dockerd (a wrapper, containerd-shim) do not count
-    assert not F._dockerd_running(fake_proc(tmp_path, {1: "systemd", 412: "containerd", 77: "dockerd-rootless"}))
+def test_a_running_service_or_no_socket_unit_is_asked():
+    assert not F._activation_only(SHOW % ("active", "/run/docker.sock (Stream)", "active"), "/run/docker.sock")
+    assert not F._activation_only(SHOW % ("inactive", "", "inactive"), "/run/docker.sock")
+    assert not F._activation_only("", "/run/docker.sock")
 
 
-def test_an_unreadable_proc_means_ask_the_socket(tmp_path):
-    assert F._dockerd_running(str(tmp_path / "missing"))
+def test_another_socket_is_asked():
+    # a rootless daemon's socket is not the one docker.socket listens on
+    assert not F._activation_only(SHOW % ("active", "/run/docker.sock (Stream)", "inactive"),
+                                  "/run/user/1000/docker.sock")
