@@ -338,8 +338,8 @@ class Installer(object):
                 self.step("set %s=false on %s" % (AUTO_SNAPSHOT, dataset),
                           lambda ds=dataset: Host(self.module).run(["zfs", "set", AUTO_SNAPSHOT + "=false", ds]))
                 self.diffs.append({"before_header": dataset, "after_header": dataset,
-                                   "before": "%s: %s (%s)\n" % (AUTO_SNAPSHOT, values.get(dataset, "-").strip(),
-                                                                 sources.get(dataset, "-")),
+                                   "before": "%s: %s (%s)\n" % (
+                                       AUTO_SNAPSHOT, values.get(dataset, "-").strip(), sources.get(dataset, "-")),
                                    "after": "%s: false (local)\n" % AUTO_SNAPSHOT})
 
     def unit_state(self, unit):

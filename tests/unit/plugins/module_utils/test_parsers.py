@@ -200,7 +200,6 @@ def test_unix_get_against_a_socket_server(tmp_path):
     assert seen[0].startswith(b"GET /version HTTP/1.0\r\n")
 
 
-
 def test_containerd_snapshotter_dirs_from_its_config():
     from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import (
         managed_dirs, snapshotter_dirs)
