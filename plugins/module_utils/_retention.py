@@ -580,6 +580,24 @@ def unsafe_directory(path, lstat=os.lstat, uid=None, realpath=os.path.realpath):
 BTRFS_SUBVOLUME_INODE = 256  # BTRFS_FIRST_FREE_OBJECTID: the root directory of every subvolume
 
 
+def list_btrfs_snapshots(snapshot_dir):
+    """Snapshots in ``snapshot_dir``: every directory entry that is the root of a subvolume (inode 256), as dicts
+    shaped like :func:`parse_zfs_list`'s rows (btrfs keeps no creation time or sizes there: None). A missing
+    directory has none; an entry that vanishes while it is read is skipped."""
+    found = []
+    try:
+        entries = list(os.scandir(snapshot_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == BTRFS_SUBVOLUME_INODE:
+                found.append({"name": entry.name, "creation": None, "used": None, "referenced": None})
+        except OSError:
+            continue
+    return found
+
+
 def btrfs_target_problem(mounts, path, snapshot_dir):
     """Why ``path`` cannot be snapshotted into ``snapshot_dir`` on this host, or None. The tool and the module
     both ask this before they take or delete anything."""

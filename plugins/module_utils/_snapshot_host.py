@@ -6,8 +6,6 @@ target can be snapshotted. The rules themselves are in ``_retention`` (shared wi
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
 
 C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
@@ -41,16 +39,6 @@ class Host(object):
 
 def zfs_list(host, dataset):
     return R.parse_zfs_list(host.run(R.zfs_list_argv(dataset)), dataset)
-
-
-def btrfs_list(snapshot_dir):
-    found = []
-    if not os.path.isdir(snapshot_dir):
-        return found
-    for entry in os.scandir(snapshot_dir):
-        if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == R.BTRFS_SUBVOLUME_INODE:
-            found.append({"name": entry.name, "creation": None, "used": None, "referenced": None})
-    return found
 
 
 def target_problem(module, host, mounts, item):

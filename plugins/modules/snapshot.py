@@ -251,7 +251,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
-    Host, btrfs_list, checked_config, zfs_list)
+    Host, checked_config, zfs_list)
 
 
 def describe(rows, prefix, now):
@@ -329,7 +329,7 @@ def main():
         problem = R.btrfs_target_problem(mounts, target, snapshot_dir)
         if problem:
             module.fail_json(msg=problem)
-        rows = btrfs_list(snapshot_dir)
+        rows = R.list_btrfs_snapshots(snapshot_dir)
     now = int(time.time())
     names = [r["name"] for r in rows]
     plan = {"take": None, "destroy": [], "keep": {}, "commands": []}
@@ -365,7 +365,7 @@ def main():
             if kind == "zfs":
                 rows = zfs_list(host, target)
             else:
-                rows = btrfs_list(snapshot_dir)
+                rows = R.list_btrfs_snapshots(snapshot_dir)
 
     before = describe([{"name": n} for n in names], prefix, now)[0]
     result["snapshots"], result["others"] = describe(rows, prefix, now)

@@ -133,18 +133,7 @@ class Btrfs(object):
             raise Failure(problem)
 
     def list(self):
-        found = []
-        try:
-            entries = list(os.scandir(self.dir))
-        except FileNotFoundError:
-            return found
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_ino == R.BTRFS_SUBVOLUME_INODE:
-                    found.append({"name": entry.name, "creation": None, "used": None, "referenced": None})
-            except OSError:
-                continue
-        return found
+        return R.list_btrfs_snapshots(self.dir)
 
     def take(self, name):
         if not self.runner.dry_run and not os.path.isdir(self.dir):

@@ -499,3 +499,31 @@ def test_unsafe_directory_follows_a_link_to_where_it_leads():
     found = R.unsafe_directory("/srv/data/.snapshots", lstat=lstat_of(tree), uid=0,
                                realpath=lambda p: "/home/alice/snaps")
     assert found == "/home/alice is owned by uid 1000, not by root"
+
+
+def test_btrfs_listing_takes_only_subvolume_roots(tmp_path, monkeypatch):
+    """Which entries count is decided by inode 256 (a subvolume's root); plain directories, files and links do
+    not count, and a missing directory has no snapshots. The inode is faked here; the host test reads real ones."""
+    (tmp_path / "cowstack_daily_1").mkdir()
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "cowstack_daily_1")
+    subvolumes = {"cowstack_daily_1"}
+
+    class Entry(object):
+        def __init__(self, entry):
+            self.name, self._entry = entry.name, entry
+
+        def is_dir(self, follow_symlinks=True):
+            return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+        def stat(self, follow_symlinks=True):
+            info = self._entry.stat(follow_symlinks=follow_symlinks)
+            ino = R.BTRFS_SUBVOLUME_INODE if self.name in subvolumes else info.st_ino
+            return os.stat_result((info.st_mode, ino) + tuple(info)[2:])
+
+    scandir = os.scandir
+    monkeypatch.setattr(R.os, "scandir", lambda path: [Entry(e) for e in scandir(path)])
+    rows = R.list_btrfs_snapshots(str(tmp_path))
+    assert rows == [{"name": "cowstack_daily_1", "creation": None, "used": None, "referenced": None}]
+    assert R.list_btrfs_snapshots(str(tmp_path / "missing")) == []
