@@ -54,7 +54,7 @@ def _disk_of(name, sys="/sys"):
 
 
 def root_disks(mount_list, sys="/sys"):
-    """sysfs names of the disks under / (its device, the disk of that partition, and dm/md slaves).
+    """sysfs names of the disks under / (its device, the disk of that partition, and dm/md slaves at every level).
 
     The device comes from the mount's major:minor (``/sys/dev/block/M:N``), which also names it when the source
     is a name with no device node, such as ``/dev/root`` of a kernel booted without an initramfs; the source
@@ -67,12 +67,15 @@ def root_disks(mount_list, sys="/sys"):
     source = root.get("source", "")
     if source.startswith("/dev/") and os.path.exists(source):
         found.add(_sys_name(source))
-    names = set()
-    for name in found:
+    # Follow slaves down every level: LVM on LUKS on a partition is dm-1 -> dm-0 -> vda2 (disk vda).
+    names, todo = set(), list(found)
+    while todo:
+        name = todo.pop()
+        if name in names:
+            continue
         names.update((name, _disk_of(name, sys)))
         slaves = "%s/class/block/%s/slaves" % (sys, name)
-        for slave in os.listdir(slaves) if os.path.isdir(slaves) else ():
-            names.update((slave, _disk_of(slave, sys)))
+        todo.extend(os.listdir(slaves) if os.path.isdir(slaves) else ())
     return names
 
 

@@ -1,5 +1,5 @@
 """The root disk is found from the root mount's major:minor, also when its source is /dev/root (no device node),
-and through device-mapper slaves; on a fake sysfs tree."""
+and through device-mapper slaves at every level; on a fake sysfs tree."""
 
 from __future__ import annotations
 
@@ -42,3 +42,22 @@ def test_a_device_mapper_root_names_its_slaves(tmp_path):
 
 def test_an_anonymous_number_and_no_device_finds_nothing(tmp_path):
     assert root_disks(mounts("0:27", "rpool/ROOT/debian"), fake_sys(tmp_path)) == set()
+
+
+def test_lvm_on_luks_on_a_partition_reaches_the_disk(tmp_path):
+    """dm-2 (LVM) sits on dm-1 (LUKS), which sits on vdc2: all three and the disk vdc are the root's."""
+    sys = tmp_path / "sys"
+    fake_sys(tmp_path)
+    disk = sys / "devices" / "pci0000:00" / "virtio3" / "block" / "vdc"
+    (disk / "vdc2").mkdir(parents=True)
+    (disk / "vdc2" / "partition").write_text("2\n")
+    virtual = sys / "devices" / "virtual" / "block"
+    for name, slave, path in (("dm-1", "vdc2", disk / "vdc2"), ("dm-2", "dm-1", virtual / "dm-1")):
+        (virtual / name / "slaves").mkdir(parents=True)
+        os.symlink(str(path), str(virtual / name / "slaves" / slave))
+    for name, path, number in (("vdc", disk, "254:32"), ("vdc2", disk / "vdc2", "254:34"),
+                               ("dm-1", virtual / "dm-1", "253:1"), ("dm-2", virtual / "dm-2", "253:2")):
+        os.symlink(str(path), str(sys / "class" / "block" / name))
+        os.symlink(str(path), str(sys / "dev" / "block" / number))
+    found = root_disks(mounts("253:2", "/dev/mapper/vg-root"), str(sys))
+    assert found == {"dm-2", "dm-1", "vdc2", "vdc"}
