@@ -62,7 +62,7 @@ options:
     type: path
     default: /usr/local/lib/cowstack-docker-storage
   bin:
-    description: The wrapper that runs the tool (its directory must exist).
+    description: The wrapper that runs the tool (its directory is created, root:root 0755, when missing; an existing one is left as it is).
     type: path
     default: /usr/local/sbin/cowstack-snapshot
   python:
@@ -360,7 +360,8 @@ class Installer(object):
 
     # --- applying --------------------------------------------------------------------------------------------
     def make_directory(self, path):
-        os.makedirs(path, 0o755)
+        # exist_ok: a directory planned apart may have been made already as the parent of another (bin and lib_dir)
+        os.makedirs(path, 0o755, exist_ok=True)
         self.fix_attrs(path, 0o755)
 
     def fix_attrs(self, path, mode):
@@ -440,9 +441,6 @@ def present(module, inst):
         else:
             on_calendar = schedule["on_calendar"]
         inst.timer_names()
-    bin_dir = os.path.dirname(p["bin"])
-    if not os.path.isdir(bin_dir):
-        module.fail_json(msg="the directory of bin (%s) does not exist; create it or choose another bin" % bin_dir)
     if not os.path.isabs(p["python"]):
         found = module.get_bin_path(p["python"])
         if not found:
@@ -455,6 +453,8 @@ def present(module, inst):
     inst.directory(p["lib_dir"])
     inst.file(os.path.join(p["lib_dir"], RETENTION), p["retention_source"], 0o644, show=False)
     inst.file(tool, p["tool_source"], 0o644, show=False)
+    if not os.path.lexists(os.path.dirname(p["bin"])):
+        inst.directory(os.path.dirname(p["bin"]))  # an existing bin directory (/usr/local/sbin) is not ours to chmod
     inst.file(p["bin"], wrapper_text(p["python"], tool), 0o755)
     inst.directory(os.path.dirname(p["config_path"]))
     inst.file(p["config_path"], config_text(p["config"]), 0o600, validate=inst.check_with_tool)

@@ -101,6 +101,23 @@ def test_check_apply_apply_again_and_drift(site):
     assert install(site)["changed"] is False
 
 
+def test_a_missing_bin_directory_is_created_and_an_existing_one_left_as_it_is(site):
+    """The wrapper's directory is made (root:root 0755) when it is not there, as on a new host where the role's
+    bin points somewhere new; an existing one (think /usr/local/sbin, 2775 root:staff on older Debian) keeps its
+    mode."""
+    bin_dir = os.path.join(os.path.dirname(site["args"]["bin"]), "new", "sbin")
+    wrapper = os.path.join(bin_dir, "cowstack-snapshot")
+    checked = install(site, check=True, bin=wrapper)
+    assert "create directory %s" % bin_dir in checked["changes"] and not os.path.exists(bin_dir)
+    assert install(site, bin=wrapper)["changed"] is True
+    st = os.stat(bin_dir)
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o755, 0, 0)
+    assert os.access(wrapper, os.X_OK)
+    os.chmod(bin_dir, 0o2775)
+    assert install(site, bin=wrapper)["changed"] is False
+    assert stat.S_IMODE(os.stat(bin_dir).st_mode) == 0o2775
+
+
 def test_a_configuration_the_installed_tool_refuses_is_kept_out(site):
     paths = site["paths"]
     install(site)
@@ -164,7 +181,6 @@ def test_bad_input_is_refused_before_anything_is_written(site):
         "relative lib_dir": ({"lib_dir": "lib"}, "absolute path"),
         "systemd cannot": ({"config": dict(site["args"]["config"], schedule="0 0 1 * 1"), "scheduler": "systemd"},
                            "on_calendar"),
-        "no bin directory": ({"bin": paths["lib"] + "/nowhere/cowstack-snapshot"}, "does not exist"),
     }
     for case, (overrides, message) in cases.items():
         result = realhost.run_module("snapshot_install", dict(site["args"], **overrides))
