@@ -15,7 +15,8 @@ DEFAULT_ROOT = "/var/lib/containerd"
 SNAPSHOTTERS = ("btrfs", "zfs")
 _STRING = r"""(?:"([^"]*)"|'([^']*)')"""
 _KEY = re.compile(r"^\s*([A-Za-z_]+)\s*=\s*" + _STRING + r"\s*(?:#.*)?$")
-_IMPORTS = re.compile(r"^\s*imports\s*=\s*\[\s*[^\]\s]")
+# any list that is not closed empty on the same line, also one whose entries follow on later lines
+_IMPORTS = re.compile(r"^\s*imports\s*=\s*\[(?!\s*\])")
 _TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(?:#.*)?$")
 
 

@@ -67,13 +67,15 @@ def root_disks(mount_list, sys="/sys"):
     source = root.get("source", "")
     if source.startswith("/dev/") and os.path.exists(source):
         found.add(_sys_name(source))
-    # Follow slaves down every level: LVM on LUKS on a partition is dm-1 -> dm-0 -> vda2 (disk vda).
+    # Follow slaves down every level, of each device and of the whole device a partition belongs to: LVM on LUKS
+    # on a partition is dm-1 -> dm-0 -> vda2 (disk vda); a partitioned RAID is md126p2 -> md126 -> sda, sdb.
     names, todo = set(), list(found)
     while todo:
         name = todo.pop()
         if name in names:
             continue
-        names.update((name, _disk_of(name, sys)))
+        names.add(name)
+        todo.append(_disk_of(name, sys))
         slaves = "%s/class/block/%s/slaves" % (sys, name)
         todo.extend(os.listdir(slaves) if os.path.isdir(slaves) else ())
     return names

@@ -69,6 +69,7 @@ options:
     description:
       - Interpreter the wrapper runs the tool with (Python 3.7 or later; the tool needs only the standard library).
       - A name without C(/) is looked up on the host's PATH and written to the wrapper as its absolute path.
+      - Either must be an executable file on the host, or nothing is written (every scheduled run would fail).
     type: path
     default: /usr/bin/python3
   scheduler:
@@ -303,9 +304,10 @@ class Installer(object):
             changed = True
         if not self.systemd_running:
             return
-        state = {} if changed else self.unit_state(names["timer_name"])
-        if changed or state.get("NeedDaemonReload") == "yes":
-            # also when an earlier run wrote the units but failed before systemd read them
+        states = [{}] if changed else self.unit_states(names["timer_name"], names["service_name"])
+        state = states[0]
+        if changed or any(s.get("NeedDaemonReload") == "yes" for s in states):
+            # also when an earlier run wrote the units (either of them) but failed before systemd read them
             self.step("reload systemd and restart %s" % names["timer_name"],
                       lambda: self.systemctl(["daemon-reload"], ["restart", names["timer_name"]]))
         elif state.get("ActiveState") != "active":
@@ -315,7 +317,7 @@ class Installer(object):
         names = self.timer_names()
         present = [k for k in ("wants", "timer", "service") if os.path.lexists(names[k])]
         if self.systemd_running and os.path.lexists(names["timer"]) and \
-                self.unit_state(names["timer_name"]).get("ActiveState") in ("active", "activating"):
+                self.unit_states(names["timer_name"])[0].get("ActiveState") in ("active", "activating"):
             self.step("stop %s" % names["timer_name"], lambda: self.systemctl(["stop", names["timer_name"]]))
         self.absent(names["wants"], "disable (remove link)")
         self.absent(names["timer"])
@@ -336,17 +338,21 @@ class Installer(object):
         for dataset in datasets:
             if values.get(dataset, "-").strip() != "false" or sources.get(dataset) != "local":
                 self.step("set %s=false on %s" % (AUTO_SNAPSHOT, dataset),
-                          lambda ds=dataset: Host(self.module).run(["zfs", "set", AUTO_SNAPSHOT + "=false", ds]))
+                          lambda ds=dataset: self.command(["zfs", "set", AUTO_SNAPSHOT + "=false", ds]))
                 self.diffs.append({"before_header": dataset, "after_header": dataset,
                                    "before": "%s: %s (%s)\n" % (
                                        AUTO_SNAPSHOT, values.get(dataset, "-").strip(), sources.get(dataset, "-")),
                                    "after": "%s: false (local)\n" % AUTO_SNAPSHOT})
 
-    def unit_state(self, unit):
-        """``ActiveState`` and ``NeedDaemonReload`` of a unit, as systemd sees it now."""
+    def unit_states(self, *units):
+        """``ActiveState`` and ``NeedDaemonReload`` of each unit as systemd sees it now (one ``systemctl show``,
+        a block per unit, in order)."""
         dummy, out, dummy = self.module.run_command(
-            [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload", unit], environ_update=C_LOCALE)
-        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+            [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload"] + list(units),
+            environ_update=C_LOCALE)
+        blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+                  for block in out.strip().split("\n\n")]
+        return blocks + [{}] * (len(units) - len(blocks))
 
     def check_on_calendar(self, value):
         analyze = self.module.get_bin_path("systemd-analyze")
@@ -373,12 +379,19 @@ class Installer(object):
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(content.encode("utf-8"))
+                out.flush()
+                os.fsync(out.fileno())    # on disk before the rename: a crash leaves the old file or the new one
             self.fix_attrs(tmp, mode)
             if validate:
                 validate(tmp)
             # the temporary file sits beside the target with its final owner and mode: a rename never shows the
             # content with other permissions (atomic_move would take the old file's mode first)
             os.rename(tmp, path)
+            directory = os.open(os.path.dirname(path), os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
             self.module.set_default_selinux_context(path, False)
         finally:
             if os.path.exists(tmp):
@@ -399,6 +412,14 @@ class Installer(object):
         if os.path.lexists(link):
             os.unlink(link)
         os.symlink(target, link)
+
+    def command(self, argv):
+        """A command run while applying: a failure reports the steps already done."""
+        argv = [Host(self.module).bin(argv[0])] + list(argv[1:])
+        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
+        if rc != 0:
+            self.module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()),
+                                  changes=self.done, changed=bool(self.done))
 
     def systemctl_bin(self):
         return self.module.get_bin_path("systemctl", required=True)
@@ -446,6 +467,9 @@ def present(module, inst):
         if not found:
             module.fail_json(msg="python %r is not on this host's PATH: give the interpreter's absolute path" % p["python"])
         p["python"] = found
+    elif not (os.path.isfile(p["python"]) and os.access(p["python"], os.X_OK)):
+        module.fail_json(msg="python %s is not an executable file on this host: every scheduled run would fail; "
+                             "give an interpreter this host has (python3 is looked up on PATH)" % p["python"])
 
     if p["zfs_opt_out"]:
         inst.plan_zfs_opt_out(docker["zfs_dedicated"])

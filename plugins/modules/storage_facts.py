@@ -232,12 +232,13 @@ def _read(path, limit=None):
 def _activation_only(show_output, socket_path):
     """Whether ``systemctl show --property=ActiveState,Listen SOCKET SERVICE`` says that systemd listens on
     ``socket_path`` for a service that is not running: a connection would then start it."""
-    blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+    blocks = [[line.split("=", 1) for line in block.splitlines() if "=" in line]
               for block in (show_output or "").strip().split("\n\n")]
     if len(blocks) != 2:
         return False
-    socket, service = blocks
-    listens = [entry.rsplit(" (", 1)[0] for entry in socket.get("Listen", "").split("\n") if entry]
+    # one Listen= line per listener (a drop-in may add a TCP one): every line counts, not the last
+    listens = [value.rsplit(" (", 1)[0] for key, value in blocks[0] if key == "Listen" and value]
+    socket, service = dict(blocks[0]), dict(blocks[1])
     real = os.path.realpath(socket_path)
     return (socket.get("ActiveState") == "active" and service.get("ActiveState") in ("inactive", "failed")
             and any(os.path.realpath(path) == real for path in listens))

@@ -181,6 +181,8 @@ def test_bad_input_is_refused_before_anything_is_written(site):
         "relative lib_dir": ({"lib_dir": "lib"}, "absolute path"),
         "systemd cannot": ({"config": dict(site["args"]["config"], schedule="0 0 1 * 1"), "scheduler": "systemd"},
                            "on_calendar"),
+        "no such python": ({"python": "/usr/bin/python2.1"}, "not an executable file"),
+        "python not on PATH": ({"python": "python2.1"}, "not on this host's PATH"),
     }
     for case, (overrides, message) in cases.items():
         result = realhost.run_module("snapshot_install", dict(site["args"], **overrides))

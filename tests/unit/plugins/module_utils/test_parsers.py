@@ -218,5 +218,7 @@ def test_containerd_snapshotter_dirs_from_its_config():
     # imports may move any of it
     assert snapshotter_dirs('imports = ["/etc/containerd/conf.d/*.toml"]\nversion = 2\n')[2] is False
     assert snapshotter_dirs('imports = []\n')[2] is True
+    assert snapshotter_dirs('imports = [\n  "/etc/containerd/conf.d/*.toml",\n]\nversion = 2\n')[2] is False
+    assert snapshotter_dirs('imports = [  # none yet\n]\n')[2] is False   # cannot tell without a TOML parser
     assert managed_dirs("/var/lib/docker/")[0]["btrfs"] == \
         "/var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.btrfs"

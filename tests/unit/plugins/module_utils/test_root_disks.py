@@ -61,3 +61,22 @@ def test_lvm_on_luks_on_a_partition_reaches_the_disk(tmp_path):
         os.symlink(str(path), str(sys / "dev" / "block" / number))
     found = root_disks(mounts("253:2", "/dev/mapper/vg-root"), str(sys))
     assert found == {"dm-2", "dm-1", "vdc2", "vdc"}
+
+
+def test_a_partitioned_raid_reaches_its_member_disks(tmp_path):
+    """/ on md126p2: the partition has no slaves, its array md126 has sda and sdb; all four are the root's."""
+    sys = tmp_path / "sys"
+    fake_sys(tmp_path)
+    virtual = sys / "devices" / "virtual" / "block"
+    scsi = sys / "devices" / "pci0000:00" / "ata1" / "block"
+    (virtual / "md126" / "md126p2").mkdir(parents=True)
+    (virtual / "md126" / "md126p2" / "partition").write_text("2\n")
+    (virtual / "md126" / "slaves").mkdir()
+    for disk in ("sda", "sdb"):
+        (scsi / disk).mkdir(parents=True)
+        os.symlink(str(scsi / disk), str(virtual / "md126" / "slaves" / disk))
+    for name, path, number in (("md126", virtual / "md126", "9:126"), ("md126p2", virtual / "md126" / "md126p2", "259:2"),
+                               ("sda", scsi / "sda", "8:0"), ("sdb", scsi / "sdb", "8:16")):
+        os.symlink(str(path), str(sys / "class" / "block" / name))
+        os.symlink(str(path), str(sys / "dev" / "block" / number))
+    assert root_disks(mounts("259:2", "/dev/md126p2"), str(sys)) == {"md126p2", "md126", "sda", "sdb"}

@@ -21,7 +21,9 @@ class FakeModule(object):
         self.active = active
         self.calls = []
         self.zfs = {}
-        self.need_reload = "no"
+        self.zfs_fail = set()
+        self.failure = None
+        self.need_reload = set()          # units systemd has not read since they were written
 
     def get_bin_path(self, name, required=False):
         return "/bin/" + name
@@ -32,10 +34,14 @@ class FakeModule(object):
         if argv[0] == "/bin/zfs" and argv[1] == "get":
             return 0, "".join("%s\t%s\t%s\n" % ((ds,) + self.zfs.get(ds, ("-", "-"))) for ds in argv[5:]), ""
         if argv[0] == "/bin/zfs" and argv[1] == "set":
+            if argv[3] in self.zfs_fail:
+                return 1, "", "cannot set property for '%s': permission denied" % argv[3]
             self.zfs[argv[3]] = (argv[2].split("=")[1], "local")
             return 0, "", ""
         if argv[1] == "show":
-            return 0, "ActiveState=%s\nNeedDaemonReload=%s\n" % (self.active, self.need_reload), ""
+            return 0, "\n".join("ActiveState=%s\nNeedDaemonReload=%s\n" % (
+                self.active if unit.endswith(".timer") else "inactive", "yes" if unit in self.need_reload else "no")
+                for unit in argv[3:]), ""
         if argv[1] == "start" or argv[1] == "restart":
             self.active = "active"
         if argv[1] == "stop":
@@ -43,6 +49,7 @@ class FakeModule(object):
         return 0, "", ""
 
     def fail_json(self, **kwargs):
+        self.failure = kwargs
         raise Failed(kwargs["msg"])
 
     def set_default_selinux_context(self, path, changed):
@@ -92,7 +99,8 @@ def test_a_new_timer_is_written_enabled_and_started_then_left_alone(systemd):
     module.calls = []
     inst = installer(module)
     inst.plan_timer("*-*-* *:00:00")
-    assert inst.steps == [] and module.calls == [["show", "--property=ActiveState,NeedDaemonReload", "snap.timer"]]
+    assert inst.steps == [] and module.calls == [
+        ["show", "--property=ActiveState,NeedDaemonReload", "snap.timer", "snap.service"]]
 
 
 def test_a_stopped_timer_is_started_and_a_changed_one_restarted(systemd):
@@ -156,8 +164,9 @@ def test_docker_datasets_are_opted_out_of_other_snapshot_tools_once(systemd):
 def test_units_written_but_never_read_by_systemd_are_reloaded(systemd):
     directory, installer = systemd
     module = installed(systemd)
-    module.need_reload = "yes"            # an earlier run wrote the units and failed before the reload
-    assert planned(installer, module, "plan_timer", "hourly")[1] == ["reload systemd and restart snap.timer"]
+    for unit in ("snap.timer", "snap.service"):
+        module.need_reload = {unit}       # an earlier run wrote this unit and failed before the reload
+        assert planned(installer, module, "plan_timer", "hourly")[1] == ["reload systemd and restart snap.timer"]
 
 
 def test_a_failed_step_reports_what_was_done(systemd, tmp_path):
@@ -169,3 +178,15 @@ def test_a_failed_step_reports_what_was_done(systemd, tmp_path):
     with pytest.raises(Failed, match="second failed"):
         inst.apply()
     assert inst.done == ["first"]
+
+
+def test_a_failed_zfs_set_reports_the_datasets_already_done(systemd):
+    directory, installer = systemd
+    module = FakeModule(directory)
+    module.zfs_fail = {"tank/child"}
+    inst = installer(module)
+    inst.plan_zfs_opt_out(["tank/docker", "tank/child"])
+    with pytest.raises(Failed, match="zfs set com.sun:auto-snapshot=false tank/child failed .*permission denied"):
+        inst.apply()
+    assert module.failure["changed"] is True
+    assert module.failure["changes"] == ["set com.sun:auto-snapshot=false on tank/docker"]

@@ -24,3 +24,12 @@ def test_another_socket_is_asked():
     # a rootless daemon's socket is not the one docker.socket listens on
     assert not F._activation_only(SHOW % ("active", "/run/docker.sock (Stream)", "inactive"),
                                   "/run/user/1000/docker.sock")
+
+
+def test_every_listener_of_the_socket_counts():
+    # systemctl show prints one Listen= line per listener; a drop-in's TCP listener after the unix one
+    show = ("ActiveState=active\nListen=/run/docker.sock (Stream)\nListen=0.0.0.0:2375 (Stream)\n\n"
+            "ActiveState=inactive\n")
+    assert F._activation_only(show, "/run/docker.sock")
+    reverse = show.replace("/run/docker.sock (Stream)\nListen=0.0.0.0:2375", "0.0.0.0:2375 (Stream)\nListen=/run/docker.sock")
+    assert F._activation_only(reverse, "/run/docker.sock")
