@@ -24,12 +24,13 @@ class Host(object):
                 "ZFS" if name == "zfs" else "btrfs", self.module.params.get("target"), name))
         return self.bins[name]
 
-    def run(self, argv):
+    def run(self, argv, **report):
+        """``argv``'s output; a failure fails the module, with ``report`` (what was done so far) in its result."""
         argv = [self.bin(argv[0])] + list(argv[1:])
         rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
         if rc != 0:
             self.module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv[:3]), rc, (err or out).strip()),
-                                  rc=rc, cmd=argv)
+                                  rc=rc, cmd=argv, **report)
         return out
 
     def mounts(self):

@@ -338,7 +338,8 @@ class Installer(object):
         for dataset in datasets:
             if values.get(dataset, "-").strip() != "false" or sources.get(dataset) != "local":
                 self.step("set %s=false on %s" % (AUTO_SNAPSHOT, dataset),
-                          lambda ds=dataset: self.command(["zfs", "set", AUTO_SNAPSHOT + "=false", ds]))
+                          lambda ds=dataset: Host(self.module).run(
+                              ["zfs", "set", AUTO_SNAPSHOT + "=false", ds], changes=self.done, changed=bool(self.done)))
                 self.diffs.append({"before_header": dataset, "after_header": dataset,
                                    "before": "%s: %s (%s)\n" % (
                                        AUTO_SNAPSHOT, values.get(dataset, "-").strip(), sources.get(dataset, "-")),
@@ -412,14 +413,6 @@ class Installer(object):
         if os.path.lexists(link):
             os.unlink(link)
         os.symlink(target, link)
-
-    def command(self, argv):
-        """A command run while applying: a failure reports the steps already done."""
-        argv = [Host(self.module).bin(argv[0])] + list(argv[1:])
-        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
-        if rc != 0:
-            self.module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()),
-                                  changes=self.done, changed=bool(self.done))
 
     def systemctl_bin(self):
         return self.module.get_bin_path("systemctl", required=True)

@@ -186,7 +186,7 @@ def test_a_failed_zfs_set_reports_the_datasets_already_done(systemd):
     module.zfs_fail = {"tank/child"}
     inst = installer(module)
     inst.plan_zfs_opt_out(["tank/docker", "tank/child"])
-    with pytest.raises(Failed, match="zfs set com.sun:auto-snapshot=false tank/child failed .*permission denied"):
+    with pytest.raises(Failed, match="zfs set com.sun:auto-snapshot=false failed .*'tank/child': permission denied"):
         inst.apply()
     assert module.failure["changed"] is True
     assert module.failure["changes"] == ["set com.sun:auto-snapshot=false on tank/docker"]
