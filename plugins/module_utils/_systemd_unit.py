@@ -54,6 +54,13 @@ def parse_unit(text):
     return entries
 
 
+def parse_show(text):
+    """``systemctl show --property=... UNIT...`` output: one list of ``(key, value)`` pairs per unit, in order (a
+    property with several values, such as a socket's ``Listen``, appears once per value)."""
+    return [[tuple(line.split("=", 1)) for line in block.splitlines() if "=" in line]
+            for block in (text or "").strip().split("\n\n")]
+
+
 def parse_env_assignments(text):
     """``Environment=`` values or an EnvironmentFile's lines -> ``{name: value}``."""
     env = {}

@@ -173,6 +173,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
     C_LOCALE, Host, checked_config)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import parse_show
 
 UNIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@-]*$")
 TOOL = "cowstack-snapshot.py"
@@ -351,8 +352,7 @@ class Installer(object):
         dummy, out, dummy = self.module.run_command(
             [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload"] + list(units),
             environ_update=C_LOCALE)
-        blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-                  for block in out.strip().split("\n\n")]
+        blocks = [dict(pairs) for pairs in parse_show(out)]
         return blocks + [{}] * (len(units) - len(blocks))
 
     def check_on_calendar(self, value):

@@ -210,7 +210,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo
     has_project_quota, mount_for, parse_mountinfo,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import (
-    command_words, dockerd_flags, env_file_assignments, flag_conflicts, service_settings,
+    command_words, dockerd_flags, env_file_assignments, flag_conflicts, parse_show, service_settings,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._version import version_list
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._xfs import parse_ftype
@@ -232,8 +232,7 @@ def _read(path, limit=None):
 def _activation_only(show_output, socket_path):
     """Whether ``systemctl show --property=ActiveState,Listen SOCKET SERVICE`` says that systemd listens on
     ``socket_path`` for a service that is not running: a connection would then start it."""
-    blocks = [[line.split("=", 1) for line in block.splitlines() if "=" in line]
-              for block in (show_output or "").strip().split("\n\n")]
+    blocks = parse_show(show_output)
     if len(blocks) != 2:
         return False
     # one Listen= line per listener (a drop-in may add a TCP one): every line counts, not the last
