@@ -16,7 +16,7 @@ def parse_blkid_export(output):
     return result
 
 
-def holdings(probe, mounted_at=None, partitions=(), holders=(), is_root_disk=False):
+def holdings(probe, mounted_at=None, partitions=(), holders=(), is_root_disk=False, busy=False):
     """What a device holds, as readable phrases; empty when it is blank and free.
 
     ``probe``: parsed ``blkid -p`` output; ``mounted_at``: mount points of the device; ``partitions``: its
@@ -38,6 +38,8 @@ def holdings(probe, mounted_at=None, partitions=(), holders=(), is_root_disk=Fal
         found.append("partitions %s" % ", ".join(partitions))
     if holders:
         found.append("users %s (device-mapper, md or loop)" % ", ".join(holders))
+    if busy and not (mounted_at or holders):
+        found.append("an exclusive user (another program has it open: a pool, multipath, a partitioner)")
     return found
 
 

@@ -130,3 +130,61 @@ def mount_option_drift(live_options, wanted_options):
         elif have is None or (_sep and have != value):
             missing.append(opt)
     return missing
+
+
+_ROOT_REF = re.compile(r"key \((\S+) ROOT_REF (\d+)\)")
+_REF_NAME = re.compile(r"root ref key dirid (\d+) sequence \d+ name (.+)$")
+_CHUNK_TYPE = re.compile(r"\btype ((?:DATA|METADATA|SYSTEM)(?:\|[A-Za-z0-9]+)*)\s*$")
+# The top-level directory of every subvolume (BTRFS_FIRST_FREE_OBJECTID); FS_TREE is the filesystem's top level.
+TOP_DIR = 256
+FS_TREE = 5
+
+
+def parse_root_refs(output):
+    """``btrfs inspect-internal dump-tree -t root DEV`` -> ``[(parent_id, child_id, dirid, name)]`` (read without a
+    mount, so check mode mounts nothing)."""
+    refs, pending = [], None
+    for line in (output or "").splitlines():
+        key = _ROOT_REF.search(line)
+        if key:
+            parent = FS_TREE if key.group(1) == "FS_TREE" else int(key.group(1)) if key.group(1).isdigit() else None
+            pending = (parent, int(key.group(2)))
+            continue
+        name = _REF_NAME.search(line.strip())
+        if name and pending:
+            refs.append((pending[0], pending[1], int(name.group(1)), name.group(2)))
+        pending = None
+    return refs
+
+
+def subvolume_exists(refs, path):
+    """Whether the subvolume ``path`` (``@docker``, ``a/b``) exists, from ``parse_root_refs``; None when a component
+    sits in a plain directory (its name is not in the root tree), so it cannot be told without a mount."""
+    parent = FS_TREE
+    for component in path.split("/"):
+        children = [r for r in refs if r[0] == parent and r[3] == component]
+        if not children:
+            if any(r[0] == parent and r[2] != TOP_DIR for r in refs):
+                return None
+            return False
+        child = [r for r in children if r[2] == TOP_DIR]
+        if not child:
+            return None
+        parent = child[0][1]
+    return True
+
+
+def parse_chunk_profiles(output):
+    """``btrfs inspect-internal dump-tree -t chunk DEV`` -> ``{"data": "single", "metadata": "dup", ...}``, as
+    ``parse_filesystem_df`` reads them from a mounted filesystem."""
+    result = {}
+    for line in (output or "").splitlines():
+        match = _CHUNK_TYPE.search(line)
+        if not match:
+            continue
+        parts = match.group(1).split("|")
+        kinds = [p for p in parts if p in ("DATA", "METADATA", "SYSTEM")]
+        profile = ([p for p in parts if p not in ("DATA", "METADATA", "SYSTEM")] or ["single"])[0].lower()
+        name = "+".join(k.lower() for k in kinds) if len(kinds) > 1 else kinds[0].lower()
+        result.setdefault("data+metadata" if name == "data+metadata" else name, profile)
+    return result

@@ -32,6 +32,12 @@ class PolicyError(ValueError):
     """The policy names nothing this collection knows."""
 
 
+def policy_filesystem(policy):
+    """The filesystem a policy prepares under data-root when it is given devices or a lab file, or None."""
+    driver = SCENARIOS[policy][0] if policy in SCENARIOS else policy
+    return PREPARABLE.get(driver)
+
+
 def anti_patterns(driver, host, opts, store="graphdriver"):
     """The seeds' anti-patterns for a driver on a host -> (warnings, errors)."""
     warnings, errors = [], []
@@ -100,7 +106,7 @@ def _discouraged(driver, host):
     return driver in ("overlay2", "overlay") and host.fstype in ("btrfs", "zfs")
 
 
-def _pick_scenario(policy, host, band, facts, prepare_storage, reasons):
+def _pick_scenario(policy, host, band, facts, prepare_storage, reasons, errors, required=False):
     preferred, why = SCENARIOS[policy]
     ok, check = driver_check(preferred, host, band)
     if ok and not _discouraged(preferred, host):
@@ -114,6 +120,11 @@ def _pick_scenario(policy, host, band, facts, prepare_storage, reasons):
         reasons.append("policy %s: %s; data-root is on %s now, so the role prepares a %s filesystem under it"
                        % (policy, why, host.fstype or "an unknown filesystem", fs))
         return preferred, fs
+    if required:
+        # devices or a lab file were given for this policy's filesystem: falling back would leave them unused
+        errors.append("policy %s needs %s on the devices given, and this host cannot run it: %s (no fallback when "
+                      "devices or a lab file are given)" % (policy, preferred, check))
+        return None, None
     reasons.append("policy %s prefers %s, but this host cannot run it: %s" % (policy, preferred, check))
     for candidate in _fallbacks(host, band, preferred):
         ok, check = driver_check(candidate, host, band)
@@ -131,11 +142,13 @@ def check_policy(policy):
             policy, ", ".join(SCENARIOS), ", ".join(GRAPHDRIVERS + ("overlayfs", "native"))))
 
 
-def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare_storage=False):
+def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare_storage=False,
+           require_filesystem=False):
     """Choose a driver for ``policy`` on the host the ``facts`` describe.
 
     Raises ``PolicyError`` for a policy that names nothing known. Everything else is reported in
-    ``errors`` (the choice cannot be applied), ``warnings`` and ``reasons``.
+    ``errors`` (the choice cannot be applied), ``warnings`` and ``reasons``. With ``require_filesystem`` (devices
+    or a lab file are given), a policy whose filesystem cannot be used here is an error, never a fallback.
     """
     check_policy(policy)
     facts = facts or {}
@@ -157,8 +170,9 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
             reasons.append("policy auto: Docker %s's own choice: %s" % (band_label(band), default["reason"]))
     else:
         if policy in SCENARIOS:
-            driver, prepare = _pick_scenario(policy, host, band, facts, prepare_storage, reasons)
-            if driver is None:
+            driver, prepare = _pick_scenario(policy, host, band, facts, prepare_storage, reasons, errors,
+                                             required=require_filesystem)
+            if driver is None and not errors:
                 errors.append("policy %s: no usable driver on this host" % policy)
         else:
             driver = policy

@@ -133,8 +133,12 @@ def _stopped_errors(switch, migration, data_root):
     return []
 
 
-def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False, remove_unit_flags=False):
+def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False, remove_unit_flags=False,
+         resuming=False):
     """What writing daemon.json for ``choice`` means on the host ``facts`` describe.
+
+    ``resuming``: an earlier run with the same target was cut short after it saved the images (or accepted the
+    switch); what the switch hides is then not refused again.
 
     Returns ``content`` (merged), ``write`` (the file must be written), ``conflicts`` (options the service sets as flags too),
     ``switch`` (what changes for dockerd: driver, data-root, image store), ``hidden`` (images, containers,
@@ -162,18 +166,20 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
             conflicts.append({"key": "data-root", "flag": "%s %s" % (name, value), "file": path, "line": line,
                               "overrides": data_root})
     switch, hidden = _switch(facts, choice, data_root)
-    if not docker.get("running") and switch:
+    if not docker.get("running") and switch and not resuming:
         errors.extend(_stopped_errors(switch, migration, data_root))
-    if hidden and migration == "none":
+    if hidden and migration == "none" and not resuming:
         errors.append(
             "switching %s would hide %s from dockerd (they stay on disk under %s, invisible). Nothing was changed. "
             "Set docker_storage_migration: save_load to save the images and load them after the switch, or "
             "accept_hidden to switch anyway and keep the old data hidden" % (
                 ", ".join("%s %s -> %s" % (k, v[0], v[1]) for k, v in sorted(switch.items())),
                 ", ".join("%d %s" % (v, k) for k, v in sorted(hidden.items())), docker.get("data_root")))
-    if hidden.get("containers") and migration == "save_load":
-        errors.append("%d containers exist: their writable layers cannot move to another driver. Remove them (docker "
-                      "rm), or recreate them after the switch from their images; nothing was changed" % hidden["containers"])
+    if hidden.get("containers") and migration == "save_load" and not resuming:
+        names = docker.get("container_names") or []
+        errors.append("%d containers exist%s: their writable layers cannot move to another driver. Remove them (docker "
+                      "rm), or recreate them after the switch from their images; nothing was changed" % (
+                          hidden["containers"], " (%s)" % ", ".join(names) if names else ""))
     exec_start = None
     if conflicts and remove_unit_flags:
         exec_start = without_flags((facts.get("service") or {}).get("exec_start"), set(c["key"] for c in conflicts))

@@ -10,10 +10,13 @@ what it read is made by the pure ``_blockdev`` functions.
 
 from __future__ import annotations
 
+import errno
+import glob
 import os
 import stat
 
 from ._blockdev import holdings, parse_blkid_export
+from ._lab import MARKER_XATTR, MARKER_VALUE, sidecar_name
 from ._mountinfo import mount_for, parse_mountinfo
 
 C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
@@ -81,6 +84,12 @@ def root_disks(mount_list, sys="/sys"):
     return names
 
 
+def _size_bytes(name):
+    """Size of a block device from sysfs (512-byte sectors), or None."""
+    text = read_text("/sys/class/block/%s/size" % name).strip()
+    return int(text) * 512 if text.isdigit() else None
+
+
 def inspect(module, device, mount_list=None, blkid=None):
     """-> dict ``path``, ``exists``, ``block``, ``problem`` (not usable at all), ``holds`` (list), ``probe``."""
     mount_list = mount_list if mount_list is not None else mounts()
@@ -115,6 +124,80 @@ def inspect(module, device, mount_list=None, blkid=None):
     mounted_at = sorted(set(m["mount_point"] for m in mount_list if m.get("major_minor") == number or (
         m["source"] and m["source"].startswith("/dev/") and os.path.exists(m["source"])
         and os.path.realpath(m["source"]) == real)))
-    info["holds"] = holdings(info["probe"], mounted_at, partitions, holders)
+    info["holds"] = holdings(info["probe"], mounted_at, partitions, holders, busy=busy(real))
     info["mounted_at"] = mounted_at
+    info["size_bytes"] = _size_bytes(name)
+    return info
+
+
+def busy(device):
+    """Whether another program holds ``device`` open exclusively (a mounted filesystem, a pool, multipath, a
+    partitioner): the exclusive open mkfs and zpool make would fail. Opened read-only, closed at once."""
+    try:
+        fd = os.open(device, os.O_RDONLY | os.O_EXCL)
+    except OSError as exc:
+        return exc.errno == errno.EBUSY
+    os.close(fd)
+    return False
+
+
+def attached_loop(path):
+    """The loop device ``path`` is attached to, or None."""
+    real = os.path.realpath(path)
+    for backing in sorted(glob.glob("/sys/block/loop*/loop/backing_file")):
+        if read_text(backing).strip() == real:
+            return "/dev/" + backing.split("/")[3]
+    return None
+
+
+def has_lab_marker(path):
+    """The xattr lab_loop writes when it creates a lab file, or the marker file beside it."""
+    try:
+        if os.getxattr(path, MARKER_XATTR) == MARKER_VALUE:
+            return True
+    except (OSError, AttributeError):
+        pass
+    return os.path.isfile(sidecar_name(path))
+
+
+def write_lab_marker(path):
+    """Mark ``path`` as a lab file this collection made: the xattr, or the marker file where xattrs are refused."""
+    try:
+        os.setxattr(path, MARKER_XATTR, MARKER_VALUE)
+        return "xattr %s" % MARKER_XATTR
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+            raise
+    marker = sidecar_name(path)
+    fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(MARKER_VALUE + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return "marker file %s" % marker
+
+
+def read_lab_file(module, path, blkid=None):
+    """What ``_lab.refusal`` looks at: ``path``, ``dir_exists``, ``exists``, ``symlink``, ``regular``, ``size``,
+    ``marked``, ``probe`` (blkid of the file), ``device`` (its loop device), ``free_bytes`` of its directory."""
+    directory = os.path.dirname(path)
+    info = {"path": path, "dir_exists": os.path.isdir(directory), "exists": os.path.lexists(path),
+            "symlink": os.path.islink(path), "regular": False, "size": None, "marked": False, "probe": {},
+            "device": None, "free_bytes": None}
+    if info["dir_exists"]:
+        vfs = os.statvfs(directory)
+        info["free_bytes"] = vfs.f_bavail * vfs.f_frsize
+    if not info["exists"] or info["symlink"]:
+        return info
+    st = os.lstat(path)
+    info["regular"] = stat.S_ISREG(st.st_mode)
+    if not info["regular"]:
+        return info
+    info["size"] = st.st_size
+    info["marked"] = has_lab_marker(path)
+    info["device"] = attached_loop(path)
+    blkid = blkid or module.get_bin_path("blkid")
+    if blkid and st.st_size:
+        rc, out, _err = module.run_command([blkid, "-p", "-o", "export", path], environ_update=C_LOCALE)
+        info["probe"] = parse_blkid_export(out) if rc == 0 else {}
     return info

@@ -135,8 +135,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._btrfs import (
-    MIN_DEVICES, mount_option_drift, parse_dump_super, parse_filesystem_df, validate_mount_options,
-    validate_subvolume,
+    MIN_DEVICES, mount_option_drift, parse_chunk_profiles, parse_dump_super, parse_filesystem_df, parse_root_refs,
+    subvolume_exists, validate_mount_options, validate_subvolume,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._fstab import entry_for, render, replace_entry
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import mount_for
@@ -266,22 +266,31 @@ class BtrfsStorage(object):
         if existing:
             self.plan.before["filesystem"] = "btrfs %s csum=%s" % (self.uuid, self.csum)
             top = self.find_mount(mount_list, [i["path"] for i in infos], subvol_root=True)
-            with self.top_level(infos, top) as top_path:
-                _rc, out, _err = self.run([self.bins["btrfs"], "filesystem", "df", top_path])
+            if top:
+                _rc, out, _err = self.run([self.bins["btrfs"], "filesystem", "df", top["mount_point"]])
                 self.profiles = parse_filesystem_df(out)
-                for key, name in (("data_profile", "data"), ("metadata_profile", "metadata")):
-                    wanted, have = self.p[key], self.profiles.get(name)
-                    if wanted and have and have != wanted:
-                        self.plan.refuse(
-                            "the %s profile is %s, not %s: convert it yourself with 'btrfs balance start -%sconvert=%s "
-                            "%s' (drift refused)" % (name, have, wanted, name[0], wanted, mount_point))
-                has_subvol = os.path.isdir(os.path.join(top_path, subvol)) and self.is_subvolume(
-                    os.path.join(top_path, subvol))
+                path = os.path.join(top["mount_point"], subvol)
+                has_subvol = os.path.isdir(path) and self.is_subvolume(path)
+            else:
+                # Not mounted at its top level: read the trees from the device; nothing is mounted, in check mode
+                # or not (a mount, even read-only, replays the log and is a change check mode must not make).
+                first = infos[0]["path"]
+                _rc, out, _err = self.run([self.bins["btrfs"], "inspect-internal", "dump-tree", "-t", "chunk", first])
+                self.profiles = parse_chunk_profiles(out)
+                _rc, out, _err = self.run([self.bins["btrfs"], "inspect-internal", "dump-tree", "-t", "root", first])
+                has_subvol = subvolume_exists(parse_root_refs(out), subvol)
+            for key, name in (("data_profile", "data"), ("metadata_profile", "metadata")):
+                wanted, have = self.p[key], self.profiles.get(name)
+                if wanted and have and have != wanted:
+                    self.plan.refuse(
+                        "the %s profile is %s, not %s: convert it yourself with 'btrfs balance start -%sconvert=%s "
+                        "%s' (drift refused)" % (name, have, wanted, name[0], wanted, mount_point))
         else:
             has_subvol = False
-        self.plan.before["subvolume"] = subvol if has_subvol else "none"
+        self.plan.before["subvolume"] = subvol if has_subvol else ("unknown" if has_subvol is None else "none")
         if not has_subvol:
-            self.plan.add("create subvolume %s" % subvol, ("subvolume", subvol))
+            self.plan.add("create subvolume %s%s" % (subvol, " (if missing: not readable without a mount)"
+                                                     if has_subvol is None else ""), ("subvolume", subvol))
             self.plan.after["subvolume"] = subvol
         # The mount.
         options = list(self.p["mount_options"]) + ["subvol=%s" % subvol]
@@ -332,9 +341,10 @@ class BtrfsStorage(object):
                 if top:
                     self.path, self.temp = top["mount_point"], None
                     return self.path
+                if module.module.check_mode:
+                    raise RuntimeError("check mode mounts nothing")  # build() reads unmounted trees instead
                 self.temp = tempfile.mkdtemp(prefix=".cowstack-btrfs-")
-                opts = "subvolid=5" + (",ro" if module.module.check_mode else "")
-                module.run([module.bins["mount"], "-t", "btrfs", "-o", opts, infos[0]["path"], self.temp])
+                module.run([module.bins["mount"], "-t", "btrfs", "-o", "subvolid=5", infos[0]["path"], self.temp])
                 self.path = self.temp
                 return self.path
 
@@ -355,7 +365,8 @@ class BtrfsStorage(object):
                 self.uuid = out.strip()
             elif kind == "subvolume":
                 with self.top_level(infos, self.find_mount(mounts(), self.p["devices"], subvol_root=True)) as top:
-                    self.run([self.bins["btrfs"], "subvolume", "create", os.path.join(top, arg)])
+                    if not self.is_subvolume(os.path.join(top, arg)):
+                        self.run([self.bins["btrfs"], "subvolume", "create", os.path.join(top, arg)])
             elif kind == "mount":
                 if not os.path.isdir(mount_point):
                     os.makedirs(mount_point, 0o711)

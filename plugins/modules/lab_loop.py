@@ -11,10 +11,15 @@ module: lab_loop
 short_description: A file of a given size attached as a loop device, for a lab host's Docker storage
 version_added: 0.1.0
 description:
-  - The seeds' C(dd) + C(losetup) practice done safely. Creates the file O(path) of O(size) (sparse) when it
-    does not exist, after checking that its filesystem has room for all of it, and attaches it to a loop device
-    unless it already is. Returns the device, which the storage modules then use like a disk.
-  - A file that is smaller than O(size) is grown (never shrunk) and the loop device's size refreshed; a larger
+  - The C(dd) + C(losetup) practice of a lab host, done safely. Creates the file O(path) of O(size) (sparse)
+    when it does not exist, after checking that its filesystem has room for all of it, marks it as this
+    collection's lab file (an extended attribute, or a marker file beside it where the filesystem has none), and
+    attaches it to a loop device unless it already is. Returns the device, which the storage modules then use
+    like a disk.
+  - An existing file is used only when it is this collection's own lab file - it carries the marker, or it
+    already holds the filesystem the role makes on it (see O(adopt_labels)). Any other existing file is refused,
+    in check mode too, naming the path, before anything is changed - its content would be lost.
+  - A lab file that is smaller than O(size) is grown (never shrunk) and the loop device's size refreshed; a larger
     file is reported and left alone.
   - Coming back after a reboot is the job of the systemd unit the C(cowstack.docker_storage.docker_storage)
     role installs from RV(device) and O(path).
@@ -25,13 +30,19 @@ extends_documentation_fragment:
   - cowstack.docker_storage.attributes.STATE_MODULE
 options:
   path:
-    description: The backing file.
+    description: The backing file. It must not exist yet, or be a lab file this collection made.
     type: path
     required: true
   size:
-    description: Size of the file, such as C(10G), C(512M) (powers of 1024).
+    description: Size of the file, such as C(10G), C(512M) (powers of 1024), at least C(128M).
     type: str
     required: true
+  adopt_labels:
+    description:
+      - An existing file without the marker is adopted (marked, then used) when it holds a btrfs filesystem with
+        the label C(btrfs) or a ZFS pool named C(zfs) given here - a lab file made before the marker existed.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -59,69 +70,62 @@ plan:
   elements: str
 """
 
-import glob
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._lab import MIN_SIZE, refusal
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import C_LOCALE, read_text
-
-_SIZE = re.compile(r"^(\d+)\s*([KMGT]?)(i?B)?$", re.IGNORECASE)
-_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
-
-
-def parse_size(text):
-    match = _SIZE.match(str(text).strip())
-    if not match:
-        return None
-    return int(match.group(1)) * _UNITS[match.group(2).upper()]
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
+    C_LOCALE, read_lab_file, write_lab_marker,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._units import parse_size
 
 
-def attached_device(path):
-    real = os.path.realpath(path)
-    for backing in sorted(glob.glob("/sys/block/loop*/loop/backing_file")):
-        if read_text(backing).strip() == real:
-            return "/dev/" + backing.split("/")[3]
-    return None
+def create(path, size):
+    """A new sparse file of ``size`` bytes, mode 0600; fails if anything appeared at ``path`` meanwhile."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(path=dict(type="path", required=True), size=dict(type="str", required=True)),
+        argument_spec=dict(path=dict(type="path", required=True), size=dict(type="str", required=True),
+                           adopt_labels=dict(type="dict", default={})),
         supports_check_mode=True,
     )
     path = module.params["path"]
     size = parse_size(module.params["size"])
-    if size is None or size < 128 * 1024 ** 2:
+    if size is None or size < MIN_SIZE:
         module.fail_json(msg="size %r: give a size of at least 128M, such as 10G. Nothing was changed."
                          % module.params["size"])
     if not os.path.isabs(path):
         module.fail_json(msg="path %r must be absolute. Nothing was changed." % path)
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        module.fail_json(msg="the directory %s of the lab file does not exist: create it first. Nothing was changed."
-                         % directory)
-    if os.path.exists(path) and not os.path.isfile(path):
-        module.fail_json(msg="%s exists and is not a regular file. Nothing was changed." % path)
+    path = os.path.normpath(path)
+    info = read_lab_file(module, path)
+    problem, adopt = refusal(info, size, module.params["adopt_labels"])
+    if problem:
+        module.fail_json(msg=problem, plan=[])
     losetup = module.get_bin_path("losetup", required=True)
     plan = Plan()
-    current = os.path.getsize(path) if os.path.exists(path) else None
+    current = info["size"] if info["exists"] else None
     plan.before["file"] = "absent" if current is None else "%s bytes" % current
-    vfs = os.statvfs(directory)
-    free = vfs.f_bavail * vfs.f_frsize
-    if current is None or current < size:
-        need = size - (current or 0)
-        if need > free:
-            module.fail_json(msg="the filesystem of %s has %d MiB free, the lab file needs %d MiB more: free space or "
-                                 "choose a smaller size. Nothing was changed." % (directory, free // 1024 ** 2,
-                                                                                  need // 1024 ** 2))
-        plan.add("%s %s (%s bytes)" % ("create" if current is None else "grow", path, size), "size")
+    if adopt:
+        plan.add("mark %s as a lab file (it holds a %s labelled %s)" % (path, info["probe"].get("TYPE"),
+                                                                     info["probe"].get("LABEL")), "mark")
+    if current is None:
+        plan.add("create %s (%s bytes, marked as a lab file)" % (path, size), "create")
+        plan.after["file"] = "%s bytes" % size
+    elif current < size:
+        plan.add("grow %s to %s bytes" % (path, size), "grow")
         plan.after["file"] = "%s bytes" % size
     elif current > size:
         module.warn("%s is %s bytes, larger than %s: it is never shrunk" % (path, current, size))
-    device = attached_device(path) if current is not None else None
+    device = info["device"]
     plan.before["device"] = device or "detached"
     if device is None:
         plan.add("attach %s to a loop device" % path, "attach")
@@ -130,22 +134,32 @@ def main():
         plan.add("refresh the size of %s" % device, "refresh")
     result = dict(changed=bool(plan.steps), plan=plan.describe(), device=device, size_bytes=size)
     if plan.steps and module._diff:
-        result["diff"] = plan.diff()
+        result["diff"] = plan.diff("lab file %s" % path)
     if plan.steps and not module.check_mode:
-        for _describe, step in plan.steps:
-            if step == "size":
-                with open(path, "ab") as handle:
-                    handle.truncate(size)
-                os.chmod(path, 0o600)
-            elif step == "attach":
-                rc, out, err = module.run_command([losetup, "--find", "--show", path], environ_update=C_LOCALE)
-                if rc != 0:
-                    module.fail_json(msg="losetup --find --show %s failed: %s" % (path, err.strip()), **result)
-                result["device"] = out.strip()
-            elif step == "refresh":
-                rc, out, err = module.run_command([losetup, "--set-capacity", device], environ_update=C_LOCALE)
-                if rc != 0:
-                    module.fail_json(msg="losetup --set-capacity %s failed: %s" % (device, err.strip()), **result)
+        done = []
+        for describe, step in plan.steps:
+            try:
+                if step == "create":
+                    create(path, size)
+                    write_lab_marker(path)
+                elif step == "mark":
+                    write_lab_marker(path)
+                elif step == "grow":
+                    with open(path, "r+b") as handle:
+                        handle.truncate(size)
+                        os.fsync(handle.fileno())
+                elif step == "attach":
+                    rc, out, err = module.run_command([losetup, "--find", "--show", path], environ_update=C_LOCALE)
+                    if rc != 0:
+                        raise OSError("losetup --find --show %s failed: %s" % (path, err.strip()))
+                    result["device"] = out.strip()
+                elif step == "refresh":
+                    rc, out, err = module.run_command([losetup, "--set-capacity", device], environ_update=C_LOCALE)
+                    if rc != 0:
+                        raise OSError("losetup --set-capacity %s failed: %s" % (device, err.strip()))
+            except OSError as exc:
+                module.fail_json(msg="%s: %s" % (describe, exc), done=done, **result)
+            done.append(describe)
     module.exit_json(**result)
 
 

@@ -72,6 +72,22 @@ options:
     description: containerd's configuration, read for its C(root) (the btrfs/zfs snapshotters keep their data there).
     type: path
     default: /etc/containerd/config.toml
+  devices:
+    description:
+      - Block devices to look at (C(devices) fact) - whether each exists, is a block device, and what it holds -
+        read only, so that a bad device name is refused before anything changes.
+    type: list
+    elements: path
+    default: []
+  lab_file:
+    description:
+      - A lab host's backing file to look at (C(lab_file) fact) - whether it exists, is this collection's own lab
+        file (its marker), what it holds, its loop device and the free space beside it. Read only.
+    type: path
+  journal_path:
+    description: The record the role keeps of a driver switch in progress (C(switch_journal) fact).
+    type: path
+    default: /var/lib/cowstack-docker-storage/switch.json
   strict:
     description:
       - Fail when C(daemon.json) is unreadable or not valid JSON, or data-root is not a directory.
@@ -135,13 +151,41 @@ ansible_facts:
           description:
             - C(overlay), C(btrfs), C(zfs), C(fuse_overlayfs) (kernel support and tools present), C(zfs_version),
               and C(zfs_device) (C(/dev/zfs)), C(aufs), C(devicemapper).
+            - The parts apart - C(btrfs_tools), C(btrfs_kernel), C(zfs_tools), C(zfs_kernel), C(xfs_tools) - so a
+              missing part can be named.
           type: dict
+          returned: always
+        os:
+          description: C(id), C(id_like), C(version_id), C(pretty_name) from C(/etc/os-release), and C(family).
+          type: dict
+          returned: always
+        devices:
+          description:
+            - One entry per O(devices) - C(path), C(exists), C(block), C(problem) (why it cannot be used at all),
+              C(holds) (what it holds), C(root_disk), C(mounted_at), C(size_bytes).
+          type: list
+          elements: dict
+          returned: always
+        lab_file:
+          description:
+            - For O(lab_file) - C(path), C(dir_exists), C(exists), C(symlink), C(regular), C(size), C(marked) (made
+              by this collection), C(probe) (what blkid finds in it), C(device) (its loop device), C(free_bytes).
+          type: dict
+          returned: when O(lab_file) is set
+        switch_journal:
+          description: The record of a driver switch the role started and has not finished (with its C(path)), or null.
+          type: dict
+          returned: always
+        data_root_siblings:
+          description: Paths C(<data-root>.cowstack-*) - Docker states an earlier switch moved aside.
+          type: list
+          elements: str
           returned: always
         docker:
           description:
             - C(installed), C(version), C(running), C(driver), C(image_store) (graphdriver or containerd),
-              C(driver_status), C(images), C(containers), C(volumes), C(data_root), C(userns_remap), C(host), and
-              C(images_size) with O(gather_image_size).
+              C(driver_status), C(images), C(containers), C(volumes), C(data_root), C(userns_remap), C(host),
+              C(container_names) (up to 50, when containers exist), and C(images_size) with O(gather_image_size).
           type: dict
           returned: always
         data_root_empty:
@@ -209,6 +253,8 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers i
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import (
     has_project_quota, mount_for, parse_mountinfo,
 )
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import inspect, read_lab_file
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._requirements import os_family
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import (
     command_words, dockerd_flags, env_file_assignments, flag_conflicts, parse_show, service_settings,
 )
@@ -454,6 +500,11 @@ class Gatherer(object):
             result["error"] = None
             if host.startswith("unix://"):
                 try:
+                    if result.get("containers"):
+                        result["container_names"] = [
+                            "%s (%s, %s)" % (",".join(n.lstrip("/") for n in c.get("Names") or []), c.get("Image"),
+                                             c.get("Status")) for c in (self.api_get(host, "/containers/json?all=1")
+                                                                       or [])[:50]]
                     result["volumes"] = len((self.api_get(host, "/volumes") or {}).get("Volumes") or [])
                     if self.params["gather_image_size"]:
                         result["images_size"] = (self.api_get(host, "/system/df") or {}).get("LayersSize")
@@ -490,10 +541,18 @@ class Gatherer(object):
                 and os.path.exists("/run/udev/control"):
             dockerd = self.bin("dockerd")
             devicemapper = bool(dockerd) and _file_contains(dockerd, b"libdevmapper.so")
+        btrfs_tools = bool(self.bin("mkfs.btrfs")) and bool(self.bin("btrfs"))
+        zfs_tools = bool(zfs_bin) and bool(self.bin("zpool"))
+        zfs_kernel = os.path.exists("/dev/zfs") or kernel_has("zfs")
         return {
             "overlay": kernel_has("overlay"),
-            "btrfs": kernel_has("btrfs") and bool(self.bin("mkfs.btrfs")) and bool(self.bin("btrfs")),
-            "zfs": bool(zfs_bin) and bool(self.bin("zpool")) and (os.path.exists("/dev/zfs") or kernel_has("zfs")),
+            "btrfs": kernel_has("btrfs") and btrfs_tools,
+            "btrfs_tools": btrfs_tools,
+            "btrfs_kernel": kernel_has("btrfs"),
+            "zfs": zfs_tools and zfs_kernel,
+            "zfs_tools": zfs_tools,
+            "zfs_kernel": zfs_kernel,
+            "xfs_tools": bool(self.bin("xfs_info")),
             "zfs_device": os.path.exists("/dev/zfs"),
             "zfs_version": zfs_version,
             "fuse_overlayfs": bool(self.bin("fuse-overlayfs")) and os.path.exists("/dev/fuse"),
@@ -564,6 +623,49 @@ class Gatherer(object):
             pass
         return result
 
+    def os_release(self):
+        fields = {}
+        for line in (_read("/etc/os-release") or _read("/usr/lib/os-release") or "").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and re.match(r"^[A-Z_]+$", key.strip()):
+                fields[key.strip()] = value.strip().strip('"').strip("'")
+        return {"id": fields.get("ID"), "id_like": fields.get("ID_LIKE"), "version_id": fields.get("VERSION_ID"),
+                "pretty_name": fields.get("PRETTY_NAME"), "family": os_family(fields)}
+
+    def devices(self, paths):
+        blkid = self.bin("blkid")
+        result = []
+        for path in paths:
+            if os.path.exists(path) and os.path.realpath(path).startswith("/dev/") and not blkid:
+                result.append({"path": path, "exists": True, "block": None, "problem": "blkid not found (util-linux)",
+                               "holds": [], "probe": {}})
+                continue
+            result.append(inspect(self.module, path, blkid=blkid) if path.startswith("/dev/") else
+                          {"path": path, "exists": os.path.exists(path), "block": False, "holds": [], "probe": {},
+                           "problem": "%s is not under /dev" % path})
+        return result
+
+    def siblings(self, data_root):
+        """``<data-root>.cowstack-*``: Docker states an earlier switch moved aside."""
+        parent, name = os.path.split(data_root)
+        try:
+            return sorted(os.path.join(parent, e) for e in os.listdir(parent) if e.startswith(name + ".cowstack-"))
+        except OSError:
+            return []
+
+    def journal(self):
+        text = _read(self.params["journal_path"])
+        if not text:
+            return None
+        try:
+            content = json.loads(text)
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            return {"error": "%s is not a JSON object" % self.params["journal_path"],
+                    "path": self.params["journal_path"]}
+        return dict(content, path=self.params["journal_path"])
+
     def prior_drivers(self, data_root):
         prior = []
         for driver in GRAPHDRIVERS:
@@ -591,6 +693,9 @@ def main():
             containerd_config=dict(type="path", default="/etc/containerd/config.toml"),
             strict=dict(type="bool", default=True),
             gather_image_size=dict(type="bool", default=False),
+            devices=dict(type="list", elements="path", default=[]),
+            lab_file=dict(type="path"),
+            journal_path=dict(type="path", default="/var/lib/cowstack-docker-storage/switch.json"),
         ),
         supports_check_mode=True,
     )
@@ -642,7 +747,15 @@ def main():
         "daemon_json": daemon_json,
         "service": service,
         "containerd": gather.containerd(data_root, content, service),
+        "os": gather.os_release(),
+        "devices": gather.devices(params["devices"]),
+        "switch_journal": gather.journal(),
+        "data_root_siblings": gather.siblings(data_root),
     }
+    if params["lab_file"]:
+        if not os.path.isabs(params["lab_file"]):
+            module.fail_json(msg="lab_file %r must be an absolute path" % params["lab_file"])
+        facts["lab_file"] = read_lab_file(module, os.path.normpath(params["lab_file"]), gather.bin("blkid"))
     host = host_view(facts)
     band = band_for(docker["version"])
     pick = dockerd_pick(host, band, {"userns-remap": content.get("userns-remap")})

@@ -88,7 +88,7 @@ def test_whole_stack_with_snapshots_check_on_a_new_host_apply_again_check(site, 
 @pytest.mark.parametrize("extra, fragment", [
     ({"docker_storage_policy": "fastest"}, "unknown policy or driver 'fastest'"),
     ({"docker_storage_force_devices": ["/dev/loop9"]}, "docker_storage_safe_mode is true"),
-    ({"docker_storage_policy": "zfs"}, "storage-driver zfs cannot run on this host"),
+    ({"docker_storage_policy": "zfs", "docker_storage_install_packages": False}, "install zfsutils-linux"),
     ({"docker_storage_zfs_vdev_type": "raid7"}, "docker_storage_zfs_vdev_type"),
     ({"docker_storage_btrfs_checksum": "md5"}, "docker_storage_btrfs_checksum"),
 ])

@@ -1,0 +1,125 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cowstack.docker_storage contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: switch_journal
+short_description: Record a Docker storage switch in progress, so that a run cut short can be finished
+version_added: 0.1.0
+description:
+  - The C(cowstack.docker_storage.docker_storage) role records a switch that saves images or moves the data-root
+    aside as it goes (phase V(saved), V(vacating), V(vacated), V(switched)), and removes the record when the switch
+    is verified or rolled back. A run killed or cut by a power loss in between leaves the record, which the next
+    run reads (M(cowstack.docker_storage.storage_facts) C(switch_journal)) to finish the switch instead of starting
+    over on an empty data-root.
+  - Written atomically (temporary file, fsync, rename, fsync of the directory), root-only.
+author:
+  - cowstack maintainers (@cowstack)
+extends_documentation_fragment:
+  - cowstack.docker_storage.attributes
+  - cowstack.docker_storage.attributes.STATE_MODULE
+options:
+  path:
+    description: The journal file (its directory is created root-only).
+    type: path
+    default: /var/lib/cowstack-docker-storage/switch.json
+  state:
+    description: V(present) writes O(record) with O(phase); V(absent) removes the journal.
+    type: str
+    choices: [present, absent]
+    default: present
+  phase:
+    description: The phase reached.
+    type: str
+    choices: [saved, vacating, vacated, switched]
+  record:
+    description: What the switch is (C(from), C(to), C(aside), C(spool), C(images), C(started), ...).
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: The data-root is vacated
+  cowstack.docker_storage.switch_journal:
+    phase: vacated
+    record: "{{ journal }}"
+"""
+
+RETURN = r"""
+journal:
+  description: The journal as written (null after O(state=absent)).
+  returned: always
+  type: dict
+"""
+
+import json
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def write(path, data):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    handle, tmp = tempfile.mkstemp(prefix=".switch-", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o600)
+        os.rename(tmp, path)
+    except Exception:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/var/lib/cowstack-docker-storage/switch.json"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            phase=dict(type="str", choices=["saved", "vacating", "vacated", "switched"]),
+            record=dict(type="dict", default={}),
+        ),
+        required_if=[("state", "present", ("phase",))],
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    try:
+        with open(path) as handle:
+            current = json.load(handle)
+    except (IOError, OSError, ValueError):
+        current = None if not os.path.exists(path) else {}
+    if module.params["state"] == "absent":
+        changed = os.path.exists(path)
+        if changed and not module.check_mode:
+            os.unlink(path)
+        module.exit_json(changed=changed, journal=None)
+    record = dict(module.params["record"])
+    record.pop("path", None)  # storage_facts adds where it read it
+    record["phase"] = module.params["phase"]
+    changed = current != record
+    if changed and not module.check_mode:
+        write(path, record)
+    result = dict(changed=changed, journal=record)
+    if changed and module._diff:
+        result["diff"] = {"before": json.dumps(current, indent=2, sort_keys=True) + "\n" if current else "",
+                          "after": json.dumps(record, indent=2, sort_keys=True) + "\n"}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
