@@ -161,15 +161,12 @@ def subvolume_exists(refs, path):
     """Whether the subvolume ``path`` (``@docker``, ``a/b``) exists, from ``parse_root_refs``; None when a component
     sits in a plain directory (its name is not in the root tree), so it cannot be told without a mount."""
     parent = FS_TREE
-    for component in path.split("/"):
-        children = [r for r in refs if r[0] == parent and r[3] == component]
-        if not children:
-            if any(r[0] == parent and r[2] != TOP_DIR for r in refs):
-                return None
-            return False
-        child = [r for r in children if r[2] == TOP_DIR]
+    components = path.split("/")
+    for index, component in enumerate(components):
+        child = [r for r in refs if r[0] == parent and r[2] == TOP_DIR and r[3] == component]
         if not child:
-            return None
+            # the last component is simply not there; an earlier one may be a plain directory holding the rest
+            return False if index == len(components) - 1 else None
         parent = child[0][1]
     return True
 

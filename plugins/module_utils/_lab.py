@@ -66,6 +66,6 @@ def refusal(info, size, labels=None, variable="path"):
     need = max(0, size - (current or 0))
     free = info.get("free_bytes")
     if need and free is not None and need > free:
-        return ("the filesystem of %s has %s free, the lab file needs %s more: free space or choose a smaller size."
-                "%s" % (path, human(free), human(need), nothing), adopt)
+        return ("%s %s: its filesystem has %s free, the lab file needs %s more: free space or choose a smaller size."
+                "%s" % (variable, path, human(free), human(need), nothing), adopt)
     return None, adopt

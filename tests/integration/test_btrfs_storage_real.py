@@ -173,3 +173,49 @@ def test_root_disk_is_refused(env):
         pytest.skip("/ is not on a block device here (%s)" % source)
     result = realhost.run_module("btrfs_storage", args(env, [source], force_devices=[source]))
     assert result.get("failed") and "system disk" in result["msg"], result
+
+
+def run_module_with_shims(name, module_args, shim_dir, check_mode=False):
+    """The module with ``mount`` and ``umount`` on PATH as shims that log each call and run the real tool."""
+    log = os.path.join(shim_dir, "calls.log")
+    for tool in ("mount", "umount"):
+        real = realhost.shutil.which(tool, path="/usr/bin:/bin:/usr/sbin:/sbin")
+        path = os.path.join(shim_dir, tool)
+        with open(path, "w") as handle:
+            handle.write('#!/bin/sh\necho "%s $*" >> %s\nexec %s "$@"\n' % (tool, log, real))
+        os.chmod(path, 0o755)
+    old = os.environ["PATH"]
+    os.environ["PATH"] = shim_dir + os.pathsep + old
+    try:
+        result = realhost.run_module(name, module_args, check_mode=check_mode)
+    finally:
+        os.environ["PATH"] = old
+    calls = open(log).read().splitlines() if os.path.exists(log) else []
+    return result, calls
+
+
+@pytest.mark.parametrize("subvolume_made", [True, False], ids=["subvolume there", "subvolume missing"])
+def test_check_mode_mounts_nothing_on_an_unmounted_filesystem(env, tmp_path, subvolume_made):
+    """An existing btrfs that is not mounted: check mode reads its trees from the device (dump-tree), where it used
+    to mount it read-only; it plans what a real run does, and the real run then does it."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    with realhost.loop_devices(1) as (device,):
+        realhost.run(["mkfs.btrfs", "-q", "-f", "-L", "docker", device])
+        if subvolume_made:
+            top = tmp_path / "top"
+            top.mkdir()
+            realhost.run(["mount", device, str(top)])
+            realhost.run(["btrfs", "subvolume", "create", str(top / "@docker")])
+            realhost.run(["umount", str(top)])
+        checked, calls = run_module_with_shims("btrfs_storage", args(env, [device]), str(shims), check_mode=True)
+        assert not checked.get("failed"), checked
+        assert calls == [], "check mode ran %s" % calls
+        assert live_mount(env["mount_point"]) is None
+        assert ("create subvolume @docker" in checked["plan"]) is not subvolume_made, checked["plan"]
+        assert checked["plan"][-2:] == ["mount @docker at %s (noatime,compress=zstd:3,subvol=@docker)"
+                                        % env["mount_point"], "fstab entry for %s" % env["mount_point"]]
+        applied, calls = run_module_with_shims("btrfs_storage", args(env, [device]), str(shims))
+        assert applied["plan"] == checked["plan"] and not applied.get("failed"), applied
+        assert any(c.startswith("mount -t btrfs -o noatime,compress=zstd:3,subvol=@docker") for c in calls), calls
+        assert live_mount(env["mount_point"])["root"] == "/@docker"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 import realhost
 
 
@@ -37,7 +39,7 @@ def test_no_room_is_refused_before_anything(tmp_path):
     realhost.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(small)])
     try:
         result = realhost.run_module("lab_loop", {"path": str(small / "lab.img"), "size": "1G"})
-        assert result.get("failed") and "MiB free" in result["msg"], result
+        assert result.get("failed") and "free, the lab file needs" in result["msg"], result
         assert os.listdir(small) == []
     finally:
         realhost.run(["umount", str(small)])
@@ -48,3 +50,35 @@ def test_bad_sizes(tmp_path):
         result = realhost.run_module("lab_loop", {"path": str(tmp_path / "x.img"), "size": size})
         assert result.get("failed") and "at least 128M" in result["msg"]
     assert not os.path.exists(tmp_path / "x.img")
+
+
+def test_a_new_lab_file_is_marked(tmp_path):
+    path = str(tmp_path / "lab.img")
+    try:
+        realhost.run_module("lab_loop", {"path": path, "size": "256M"})
+        assert os.getxattr(path, "user.cowstack.docker_storage.lab") == b"cowstack.docker_storage lab file"
+        assert oct(os.stat(path).st_mode)[-3:] == "600"
+    finally:
+        _detach(path)
+
+
+@pytest.mark.parametrize("label, adopted", [("docker", True), ("home", False)])
+def test_an_unmarked_image_is_adopted_only_with_the_roles_filesystem(tmp_path, label, adopted):
+    """A lab file made before the marker existed holds the role's btrfs (label docker): adopted and marked. A btrfs
+    image labelled otherwise is someone else's disk image: refused, untouched."""
+    path = str(tmp_path / "old.img")
+    realhost.run(["truncate", "-s", "256M", path])
+    realhost.run(["mkfs.btrfs", "-q", "-f", "-L", label, path])
+    size = os.path.getsize(path)
+    try:
+        result = realhost.run_module("lab_loop", {"path": path, "size": "512M",
+                                                  "adopt_labels": {"btrfs": "docker", "zfs": "docker"}})
+        if adopted:
+            assert result["changed"] and result["plan"][0].startswith("mark %s as a lab file" % path), result
+            assert os.getxattr(path, "user.cowstack.docker_storage.lab")
+            assert os.path.getsize(path) == 512 * 1024 ** 2
+        else:
+            assert result.get("failed") and "it holds a btrfs signature" in result["msg"], result
+            assert os.path.getsize(path) == size and realhost.run(["losetup", "-j", path]).stdout == ""
+    finally:
+        _detach(path)

@@ -1,0 +1,313 @@
+"""The bad-input table: every input of the docker_storage role that must be refused, with a message naming the
+variable (or the bad value) and what to do, before the host is changed. Pure rules here (the preflight's plan on
+facts shaped like storage_facts'); tests/integration/test_role_bad_inputs.py runs the host-side ones through the
+real role, in check mode and in a real run."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._inputs import check
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._preflight import evaluate
+from factsbuilder import facts as make_facts
+
+# The role's defaults (roles/docker_storage/defaults/main.yml), as the role passes them to the preflight.
+DEFAULTS = {
+    "docker_storage_policy": "auto", "docker_storage_data_root": "/var/lib/docker", "docker_storage_devices": [],
+    "docker_storage_lab_file": None, "docker_storage_safe_mode": True, "docker_storage_force_devices": [],
+    "docker_storage_storage_opts": None, "docker_storage_install_packages": True,
+    "docker_storage_docker_version": None, "docker_storage_zfs_pool": "docker",
+    "docker_storage_zfs_vdev_type": "single", "docker_storage_zfs_pool_properties": {"ashift": 12},
+    "docker_storage_zfs_dataset": "docker/docker",
+    "docker_storage_zfs_properties": {"compression": "lz4", "atime": "off", "checksum": "sha256", "dedup": "off",
+                                      "com.sun:auto-snapshot": "false"},
+    "docker_storage_btrfs_checksum": "crc32c", "docker_storage_btrfs_label": "docker",
+    "docker_storage_btrfs_subvolume": "@docker", "docker_storage_btrfs_data_profile": None,
+    "docker_storage_btrfs_metadata_profile": None, "docker_storage_btrfs_mount_options": ["noatime", "compress=zstd:3"],
+    "docker_storage_fstab": "/etc/fstab", "docker_storage_manage_daemon": True,
+    "docker_storage_daemon_json_path": "/etc/docker/daemon.json", "docker_storage_daemon_options": {},
+    "docker_storage_migration": "none", "docker_storage_migration_spool": "/var/tmp/cowstack-docker-migration",
+    "docker_storage_migration_timeout": 7200, "docker_storage_migration_poll": 10,
+    "docker_storage_pin_image_store": False, "docker_storage_docker_service": "docker.service",
+    "docker_storage_remove_unit_flags": False, "docker_storage_journal": "/var/lib/cowstack-docker-storage/switch.json",
+}
+ZFS = {"docker_storage_policy": "enterprise", "docker_storage_devices": ["/dev/vdb"]}
+BTRFS = {"docker_storage_policy": "large_images", "docker_storage_devices": ["/dev/vdb"]}
+LAB = {"docker_storage_policy": "large_images", "docker_storage_lab_file": {"path": "/var/lib/cowstack/lab.img",
+                                                                           "size": "2G"}}
+
+
+def device(path, **info):
+    base = {"path": path, "exists": True, "block": True, "problem": None, "holds": [], "root_disk": False,
+            "mounted_at": [], "probe": {}, "size_bytes": 10 * 1024 ** 3}
+    base.update(info)
+    return base
+
+
+def host(inputs, **extra):
+    """Facts of a Debian host with btrfs and ZFS (2.1) and the devices the inputs name, all blank."""
+    facts = make_facts("ext4", "26.1.5", zfs="2.1.11")
+    facts["available"].update(btrfs_tools=True, btrfs_kernel=True, zfs_tools=True, zfs_kernel=True, xfs_tools=True)
+    facts["os"] = {"id": "debian", "family": "Debian", "pretty_name": "Debian GNU/Linux 12 (bookworm)"}
+    facts["devices"] = [device(d) for d in inputs.get("docker_storage_devices") or []]
+    facts["data_root_empty"] = True
+    facts["service"] = {"drop_ins": [], "flags": []}
+    lab = inputs.get("docker_storage_lab_file")
+    if isinstance(lab, dict) and lab.get("path"):
+        facts["lab_file"] = {"path": lab["path"], "dir_exists": True, "exists": False, "symlink": False,
+                             "regular": False, "size": None, "marked": False, "probe": {}, "device": None,
+                             "free_bytes": 50 * 1024 ** 3}
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(facts.get(key), dict):
+            facts[key].update(value)
+        else:
+            facts[key] = value
+    return facts
+
+
+def no_zfs(facts):
+    facts["available"].update(zfs=False, zfs_tools=False, zfs_kernel=False, zfs_version=None, zfs_device=False)
+    return facts
+
+
+def no_btrfs_tools(facts):
+    facts["available"].update(btrfs=False, btrfs_tools=False)
+    return facts
+
+
+def lab_file(**info):
+    def patch(facts):
+        facts["lab_file"].update(info)
+        return facts
+    return patch
+
+
+def docker_missing(facts):
+    facts["docker"] = {"installed": False, "version": None, "running": False}
+    return facts
+
+
+def centos(facts):
+    facts["os"] = {"id": "rocky", "id_like": "rhel centos fedora", "family": "RedHat", "pretty_name": "Rocky Linux 9"}
+    return facts
+
+
+def running_overlay2_with_images(facts):
+    facts["docker"].update(running=True, driver="overlay2", image_store="graphdriver", data_root="/var/lib/docker",
+                           images=3, containers=0, volumes=0)
+    facts["data_root_empty"] = False
+    return facts
+
+
+def stopped_with_state(facts):
+    facts["docker"].update(running=False)
+    facts["prior_drivers"] = ["overlay2"]
+    facts["data_root_empty"] = False
+    return facts
+
+
+def journal(**content):
+    def patch(facts):
+        facts["switch_journal"] = dict({"path": "/var/lib/cowstack-docker-storage/switch.json"}, **content)
+        return facts
+    return patch
+
+
+def device_facts(path, **info):
+    def patch(facts):
+        facts["devices"] = [device(path, **info)]
+        return facts
+    return patch
+
+
+# (id, inputs over the defaults, a change of the host's facts or None, what the message must contain)
+CASES = [
+    # policy and data-root
+    ("unknown policy", {"docker_storage_policy": "fastest"}, None, "docker_storage_policy: unknown policy or driver 'fastest'"),
+    ("policy in capitals", {"docker_storage_policy": "OVERLAY2"}, None, "unknown policy or driver 'OVERLAY2'"),
+    ("relative data-root", {"docker_storage_data_root": "var/lib/docker"}, None, "docker_storage_data_root 'var/lib/docker' must be an absolute path"),
+    ("data-root with a trailing slash", {"docker_storage_data_root": "/var/lib/docker/"}, None, "write it as /var/lib/docker"),
+    ("data-root with ..", {"docker_storage_data_root": "/var/lib/x/../docker"}, None, "write it as /var/lib/docker"),
+    ("data-root /", {"docker_storage_data_root": "/"}, None, "docker_storage_data_root / would put Docker's state over the whole system"),
+    # devices
+    ("a device that is a file", dict(ZFS, docker_storage_devices=["/etc/passwd"]), None, "docker_storage_devices entry /etc/passwd is not a device path"),
+    ("a relative device", dict(ZFS, docker_storage_devices=["vdb"]), None, "docker_storage_devices entry 'vdb' must be an absolute path"),
+    ("a device listed twice", dict(ZFS, docker_storage_devices=["/dev/vdb", "/dev/vdb"]), None, "docker_storage_devices lists /dev/vdb twice"),
+    ("a device that does not exist", dict(ZFS, docker_storage_devices=["/dev/does-not-exist"]),
+     device_facts("/dev/does-not-exist", exists=False, block=False), "docker_storage_devices entry /dev/does-not-exist does not exist"),
+    ("a device node that is not a block device", dict(ZFS, docker_storage_devices=["/dev/null"]),
+     device_facts("/dev/null", block=False), "docker_storage_devices entry /dev/null is not a block device"),
+    ("the system disk", dict(ZFS, docker_storage_devices=["/dev/vda"]),
+     device_facts("/dev/vda", root_disk=True), "docker_storage_devices entry /dev/vda is the system disk"),
+    ("devices and a lab file", dict(LAB, docker_storage_devices=["/dev/vdb"]), None, "Give either docker_storage_devices or docker_storage_lab_file, not both"),
+    ("devices for a policy that prepares nothing", {"docker_storage_policy": "general", "docker_storage_devices": ["/dev/vdb"]}, None,
+     "docker_storage_devices is given, but docker_storage_policy general prepares no filesystem"),
+    ("a lab file for auto", {"docker_storage_lab_file": {"path": "/var/lib/cowstack/lab.img", "size": "2G"}}, None,
+     "docker_storage_lab_file is given, but docker_storage_policy auto prepares no filesystem"),
+    ("forced devices in safe mode", dict(ZFS, docker_storage_force_devices=["/dev/vdb"]), None, "docker_storage_safe_mode is true"),
+    ("a forced device that is not listed", dict(ZFS, docker_storage_safe_mode=False, docker_storage_force_devices=["/dev/vdc"]), None,
+     "docker_storage_force_devices lists /dev/vdc, which is not in docker_storage_devices"),
+    # the lab file
+    ("a relative lab file", dict(LAB, docker_storage_lab_file={"path": "lab.img", "size": "2G"}), None, "docker_storage_lab_file.path 'lab.img' must be an absolute path"),
+    ("a lab file under /dev", dict(LAB, docker_storage_lab_file={"path": "/dev/shm/lab.img", "size": "2G"}), None, "docker_storage_lab_file.path /dev/shm/lab.img is under /dev/"),
+    ("a lab file under /run", dict(LAB, docker_storage_lab_file={"path": "/run/lab.img", "size": "2G"}), None, "is under /run/"),
+    ("a lab file inside the data-root", dict(LAB, docker_storage_lab_file={"path": "/var/lib/docker/lab.img", "size": "2G"}), None,
+     "docker_storage_lab_file.path /var/lib/docker/lab.img is inside docker_storage_data_root"),
+    ("a lab size that is not a size", dict(LAB, docker_storage_lab_file={"path": "/var/lib/cowstack/lab.img", "size": "lots"}), None,
+     "docker_storage_lab_file.size 'lots'"),
+    ("a lab size too small", dict(LAB, docker_storage_lab_file={"path": "/var/lib/cowstack/lab.img", "size": "10M"}), None, "at least 128M"),
+    ("a lab file with an unknown key", dict(LAB, docker_storage_lab_file={"path": "/var/lib/cowstack/lab.img", "size": "2G", "sise": 1}), None,
+     "docker_storage_lab_file must be a dict with path and size"),
+    ("an existing file not made by the collection", LAB, lab_file(exists=True, regular=True, size=71),
+     "docker_storage_lab_file.path /var/lib/cowstack/lab.img exists and was not made by cowstack.docker_storage"),
+    ("an existing ext4 image not made by the collection", LAB, lab_file(exists=True, regular=True, size=2 ** 31, probe={"TYPE": "ext4"}),
+     "it holds a ext4 signature"),
+    ("a lab path that is a directory", LAB, lab_file(exists=True, regular=False), "exists and is not a regular file"),
+    ("a lab path that is a symlink", LAB, lab_file(exists=True, symlink=True), "is a symbolic link"),
+    ("a lab file whose directory is missing", LAB, lab_file(dir_exists=False), "its directory does not exist"),
+    ("a lab file without room", LAB, lab_file(free_bytes=1024 ** 3), "docker_storage_lab_file.path /var/lib/cowstack/lab.img: its filesystem has 1.0 GiB free, the lab file needs 2.0 GiB more"),
+    # ZFS names, layout and properties (checked whatever the policy)
+    ("a pool name with a shell command", {"docker_storage_zfs_pool": "tank;rm -rf /"}, None, "docker_storage_zfs_pool: pool name 'tank;rm -rf /'"),
+    ("a reserved pool name", {"docker_storage_zfs_pool": "mirror", "docker_storage_zfs_dataset": "mirror/docker"}, None, "pool name 'mirror' is reserved"),
+    ("a pool name starting with a digit", {"docker_storage_zfs_pool": "1pool", "docker_storage_zfs_dataset": "1pool/docker"}, None, "must start with a letter"),
+    ("a dataset with a command substitution", {"docker_storage_zfs_pool": "tank", "docker_storage_zfs_dataset": "tank/do$(id)"}, None,
+     "docker_storage_zfs_dataset: dataset name 'tank/do$(id)'"),
+    ("a dataset outside the pool", {"docker_storage_zfs_dataset": "other/docker"}, None, "docker_storage_zfs_dataset other/docker is not a dataset inside docker_storage_zfs_pool docker"),
+    ("the pool itself as the dataset", {"docker_storage_zfs_dataset": "docker"}, None, "is not a dataset inside docker_storage_zfs_pool"),
+    ("an unknown vdev type", {"docker_storage_zfs_vdev_type": "raid7"}, None, "docker_storage_zfs_vdev_type 'raid7'"),
+    ("a mirror of one device", dict(ZFS, docker_storage_zfs_vdev_type="mirror"), None, "docker_storage_zfs_vdev_type mirror needs at least 2 devices"),
+    ("raidz2 of two devices", dict(ZFS, docker_storage_devices=["/dev/vdb", "/dev/vdc"], docker_storage_zfs_vdev_type="raidz2"), None, "needs at least 3 devices"),
+    ("ashift out of range", {"docker_storage_zfs_pool_properties": {"ashift": 20}}, None, "docker_storage_zfs_pool_properties ashift=20: ashift is 9 to 16"),
+    ("an unknown pool property", {"docker_storage_zfs_pool_properties": {"ashfit": 12}}, None, "docker_storage_zfs_pool_properties: 'ashfit' is not a pool property"),
+    ("a bad failmode", {"docker_storage_zfs_pool_properties": {"failmode": "explode"}}, None, "failmode is wait, continue or panic"),
+    ("compression bogus", {"docker_storage_zfs_properties": {"compression": "bogus"}}, None, "docker_storage_zfs_properties: ZFS property compression=bogus"),
+    ("checksum md5", {"docker_storage_zfs_properties": {"checksum": "md5"}}, None, "ZFS property checksum=md5: unknown checksum"),
+    ("checksum off", {"docker_storage_zfs_properties": {"checksum": "off"}}, None, "checksum=off removes ZFS's integrity checking"),
+    ("atime yes", {"docker_storage_zfs_properties": {"atime": "yes"}}, None, "ZFS property atime=yes: must be on or off"),
+    ("atime read by YAML as a boolean", {"docker_storage_zfs_properties": {"atime": False}}, None, "docker_storage_zfs_properties atime: YAML read on/off as a boolean"),
+    ("a misspelt property", {"docker_storage_zfs_properties": {"compresion": "lz4"}}, None, "unknown or unmanaged ZFS property 'compresion'"),
+    ("dedup yes", {"docker_storage_zfs_properties": {"dedup": "yes"}}, None, "dedup must be off, on, verify"),
+    ("recordsize huge", {"docker_storage_zfs_properties": {"recordsize": "huge"}}, None, "recordsize is a size such as 128K"),
+    ("zstd level 42", {"docker_storage_zfs_properties": {"compression": "zstd-42"}}, None, "zstd levels are 1 to 19"),
+    # btrfs
+    ("a btrfs checksum md5", {"docker_storage_btrfs_checksum": "md5"}, None, "docker_storage_btrfs_checksum 'md5'"),
+    ("a subvolume escaping the filesystem", {"docker_storage_btrfs_subvolume": "../escape"}, None, "docker_storage_btrfs_subvolume: btrfs subvolume '../escape'"),
+    ("an empty subvolume", {"docker_storage_btrfs_subvolume": ""}, None, "docker_storage_btrfs_subvolume: btrfs subvolume ''"),
+    ("a label with a newline", {"docker_storage_btrfs_label": "doc\nker"}, None, "docker_storage_btrfs_label"),
+    ("a label too long", {"docker_storage_btrfs_label": "x" * 256}, None, "a label is 1 to 255 bytes"),
+    ("a misspelt mount option", {"docker_storage_btrfs_mount_options": ["noatme"]}, None, "docker_storage_btrfs_mount_options: unknown btrfs mount option 'noatme'"),
+    ("a zstd level the kernel refuses", {"docker_storage_btrfs_mount_options": ["compress=zstd:42"]}, None, "btrfs mount option compress=zstd:42"),
+    ("subvol= set by hand", {"docker_storage_btrfs_mount_options": ["subvol=other"]}, None, "is set by the role from docker_storage_btrfs_subvolume"),
+    ("mount options as a string", {"docker_storage_btrfs_mount_options": "noatime"}, None, "docker_storage_btrfs_mount_options must be a list"),
+    ("an unknown profile", {"docker_storage_btrfs_data_profile": "raid7"}, None, "docker_storage_btrfs_data_profile 'raid7'"),
+    ("raid1 on one device", dict(BTRFS, docker_storage_btrfs_data_profile="raid1"), None, "docker_storage_btrfs_data_profile raid1 needs at least 2 devices"),
+    # migration and daemon.json
+    ("an unknown migration", {"docker_storage_migration": "yolo"}, None, "docker_storage_migration 'yolo'"),
+    ("a relative spool", {"docker_storage_migration_spool": "spool"}, None, "docker_storage_migration_spool 'spool' must be an absolute path"),
+    ("a spool inside the data-root", {"docker_storage_migration_spool": "/var/lib/docker/spool"}, None,
+     "docker_storage_migration_spool /var/lib/docker/spool and docker_storage_data_root /var/lib/docker are nested"),
+    ("a zero timeout", {"docker_storage_migration_timeout": 0}, None, "docker_storage_migration_timeout 0 must be a whole number of seconds"),
+    ("a poll longer than the timeout", {"docker_storage_migration_timeout": 60, "docker_storage_migration_poll": 120}, None,
+     "docker_storage_migration_poll 120 is longer than docker_storage_migration_timeout 60"),
+    ("an unknown daemon option", {"docker_storage_daemon_options": {"storage-drvier": "zfs"}}, None, "docker_storage_daemon_options: unknown dockerd option 'storage-drvier'"),
+    ("a storage key as a daemon option", {"docker_storage_daemon_options": {"storage-driver": "zfs"}}, None, "storage-driver is set by the role from the policy"),
+    ("a relative daemon.json", {"docker_storage_daemon_json_path": "daemon.json"}, None, "docker_storage_daemon_json_path 'daemon.json' must be an absolute path"),
+    ("a relative fstab", {"docker_storage_fstab": "fstab"}, None, "docker_storage_fstab 'fstab' must be an absolute path"),
+    ("a service name with a command", {"docker_storage_docker_service": "docker; reboot"}, None, "docker_storage_docker_service 'docker; reboot' is not a systemd service name"),
+    ("storage-opts without =", {"docker_storage_storage_opts": ["overlay2.size"]}, None, "docker_storage_storage_opts ['overlay2.size'] must be a list of key=value"),
+    ("a Docker version that is not one", {"docker_storage_docker_version": "latest"}, None, "docker_storage_docker_version 'latest' is not a version"),
+    ("a Docker version too old", {"docker_storage_docker_version": "19.03"}, None, "docker_storage_docker_version 19.03 is older than 20.10"),
+    # what the host lacks
+    ("ZFS wanted, not installed, install off", dict(ZFS, docker_storage_install_packages=False), no_zfs,
+     "docker_storage_policy enterprise needs the ZFS tools (zfs, zpool) and the ZFS kernel module, which this host lacks: install zfsutils-linux, zfs-dkms"),
+    ("btrfs wanted, tools missing, install off", dict(BTRFS, docker_storage_install_packages=False), no_btrfs_tools,
+     "docker_storage_policy large_images needs the btrfs tools (mkfs.btrfs, btrfs), which this host lacks: install btrfs-progs"),
+    ("btrfs wanted, the kernel has none", BTRFS, lambda f: (f["available"].update(btrfs=False, btrfs_kernel=False), f)[1],
+     "needs btrfs support in the running kernel, which this host lacks"),
+    ("ZFS wanted on a host that is not Debian", ZFS, lambda f: centos(no_zfs(f)),
+     "docker_storage_install_packages installs packages on Debian-family hosts only (Debian, Ubuntu); this host is Rocky Linux 9"),
+    ("Docker not installed and no version given", {}, docker_missing, "Docker is not installed on this host: install it first"),
+    ("a switch that hides images, no migration", BTRFS, running_overlay2_with_images, "docker_storage_migration: save_load"),
+    ("a switch with dockerd stopped and state on disk", BTRFS, stopped_with_state, "dockerd is stopped"),
+    ("an interrupted switch to another target", ZFS, journal(phase="vacated", to={"driver": "btrfs", "data_root": "/var/lib/docker",
+                                                                                   "image_store": "graphdriver"}, **{"from": {"driver": "overlay2"}}),
+     "an earlier run was cut short while switching Docker from overlay2 to btrfs"),
+    ("an unreadable journal", ZFS, journal(error="/var/lib/cowstack-docker-storage/switch.json is not a JSON object"), "the switch journal is unreadable"),
+    ("an earlier aside directory in the way", BTRFS, lambda f: (running_overlay2_with_images(f), f.update(
+        data_root_siblings=["/var/lib/docker.cowstack-overlay2"]), f)[2],
+     "/var/lib/docker would move aside to /var/lib/docker.cowstack-overlay2, which already exists"),
+]
+
+
+@pytest.mark.parametrize("name, inputs, facts_change, fragment", CASES, ids=[c[0] for c in CASES])
+def test_refused_naming_the_input(name, inputs, facts_change, fragment):
+    wanted = dict(copy.deepcopy(DEFAULTS), **copy.deepcopy(inputs))
+    facts = host(wanted)
+    if facts_change:
+        facts = facts_change(facts)
+    result = evaluate(wanted, facts)
+    assert result["errors"], "%s was accepted: %s" % (name, result)
+    assert any(fragment in e for e in result["errors"]), result["errors"]
+    # a message says what to do: each ends a sentence and none is a bare "invalid"
+    assert all(len(e) > 40 for e in result["errors"]), result["errors"]
+
+
+def test_the_table_is_at_least_forty_inputs():
+    assert len(CASES) >= 40
+
+
+def test_the_defaults_are_accepted():
+    assert check(DEFAULTS)["errors"] == []
+    for inputs in (ZFS, BTRFS, LAB):
+        wanted = dict(DEFAULTS, **inputs)
+        result = evaluate(wanted, host(wanted))
+        assert result["errors"] == [], (inputs, result["errors"])
+
+
+@pytest.mark.parametrize("inputs", [ZFS, BTRFS, LAB])
+def test_bad_zfs_input_is_refused_whatever_the_policy(inputs):
+    """A ZFS typo fails a btrfs run too: it would otherwise wait for the day the policy changes."""
+    wanted = dict(DEFAULTS, docker_storage_zfs_properties={"compression": "bogus"}, **inputs)
+    assert any("compression=bogus" in e for e in evaluate(wanted, host(wanted))["errors"])
+
+
+def test_no_silent_fallback_when_devices_are_given():
+    """enterprise with devices on a host without ZFS and install off: an error, never overlay2 with the devices
+    unused (it was before)."""
+    wanted = dict(DEFAULTS, docker_storage_install_packages=False, **ZFS)
+    result = evaluate(wanted, no_zfs(host(wanted)))
+    assert result["errors"] and result["choice"] is None
+
+
+def test_zfs_packages_are_planned_on_debian_and_the_choice_assumes_them():
+    wanted = dict(DEFAULTS, **ZFS)
+    facts = no_zfs(host(wanted))
+    result = evaluate(wanted, facts)
+    assert result["errors"] == [], result["errors"]
+    assert result["packages"] == ["zfsutils-linux", "zfs-dkms", "linux-headers-6.1.0-28-amd64"]
+    assert result["contrib"] is True
+    assert result["choice"]["driver"] == "zfs" and result["choice"]["prepare"] == "zfs"
+    assert facts["available"]["zfs"] is False  # the facts themselves are not changed
+
+
+def test_btrfs_tools_only_when_the_kernel_has_btrfs():
+    wanted = dict(DEFAULTS, **BTRFS)
+    result = evaluate(wanted, no_btrfs_tools(host(wanted)))
+    assert result["packages"] == ["btrfs-progs"] and result["contrib"] is False
+
+
+def test_docker_missing_with_a_version_prepares_first():
+    wanted = dict(DEFAULTS, docker_storage_docker_version="26.1", **BTRFS)
+    result = evaluate(wanted, docker_missing(host(wanted)))
+    assert result["errors"] == [], result["errors"]
+    assert result["docker_missing"] and not result["restart_pending"] and not result["save_images"]
+    assert result["choice"]["driver"] == "btrfs" and result["choice"]["docker_version"] == "26.1"
+    assert any("nothing is restarted or verified until Docker is installed" in w for w in result["warnings"])
+
+
+def test_warnings_are_returned_for_display():
+    wanted = dict(DEFAULTS, docker_storage_zfs_properties={"compression": "gzip-9", "dedup": "on"}, **ZFS)
+    warnings = evaluate(wanted, host(wanted))["warnings"]
+    assert any("gzip-9 is CPU bound" in w for w in warnings) and any("dedup=on keeps a table" in w for w in warnings)
