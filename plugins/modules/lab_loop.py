@@ -115,8 +115,9 @@ def main():
     current = info["size"] if info["exists"] else None
     plan.before["file"] = "absent" if current is None else "%s bytes" % current
     if adopt:
-        plan.add("mark %s as a lab file (it holds a %s labelled %s)" % (path, info["probe"].get("TYPE"),
-                                                                     info["probe"].get("LABEL")), "mark")
+        probe = info["probe"]
+        plan.add("mark %s as a lab file (it holds a %s labelled %s)" % (path, probe.get("TYPE"), probe.get("LABEL")),
+                 "mark")
     if current is None:
         plan.add("create %s (%s bytes, marked as a lab file)" % (path, size), "create")
         plan.after["file"] = "%s bytes" % size

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:
   action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
   check_mode:
     support: full

@@ -501,10 +501,10 @@ class Gatherer(object):
             if host.startswith("unix://"):
                 try:
                     if result.get("containers"):
-                        result["container_names"] = [
-                            "%s (%s, %s)" % (",".join(n.lstrip("/") for n in c.get("Names") or []), c.get("Image"),
-                                             c.get("Status")) for c in (self.api_get(host, "/containers/json?all=1")
-                                                                       or [])[:50]]
+                        listed = self.api_get(host, "/containers/json?all=1") or []
+                        result["container_names"] = ["%s (%s, %s)" % (
+                            ",".join(n.lstrip("/") for n in c.get("Names") or []), c.get("Image"), c.get("Status"))
+                            for c in listed[:50]]
                     result["volumes"] = len((self.api_get(host, "/volumes") or {}).get("Volumes") or [])
                     if self.params["gather_image_size"]:
                         result["images_size"] = (self.api_get(host, "/system/df") or {}).get("LayersSize")

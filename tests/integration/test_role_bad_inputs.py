@@ -38,9 +38,16 @@ def host_state(*extra):
     return {"etc_docker": tree_digest("/etc/docker") if os.path.isdir("/etc/docker") else None,
             "fstab": hashlib.sha256(open("/etc/fstab", "rb").read()).hexdigest() if os.path.exists("/etc/fstab") else None,
             "mounts": mounts, "loops": sorted(loops.splitlines()),
-            "extra": [tree_digest(p) if os.path.isdir(p) else (open(p, "rb").read() if os.path.exists(p) else None,
-                                                                 oct(os.stat(p).st_mode) if os.path.exists(p) else None)
-                      for p in extra]}
+            "extra": [path_digest(p) for p in extra]}
+
+
+def path_digest(path):
+    if os.path.isdir(path):
+        return tree_digest(path)
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as handle:
+        return handle.read(), oct(os.stat(path).st_mode)
 
 
 @pytest.fixture
@@ -63,8 +70,8 @@ HOST_CASES = [
     ("a device that does not exist", {"docker_storage_policy": "enterprise",
                                       "docker_storage_devices": ["/dev/does-not-exist"]},
      "docker_storage_devices entry /dev/does-not-exist does not exist"),
-    ("a device node that is not a block device", {"docker_storage_policy": "large_images",
-                                                   "docker_storage_devices": ["/dev/null"]},
+    ("a device node that is not a block device",
+     {"docker_storage_policy": "large_images", "docker_storage_devices": ["/dev/null"]},
      "docker_storage_devices entry /dev/null is not a block device"),
     ("ZFS on a host without it, install off", {"docker_storage_policy": "enterprise", "docker_storage_devices": "LOOP",
                                                "docker_storage_install_packages": False},

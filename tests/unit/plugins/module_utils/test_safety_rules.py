@@ -15,24 +15,24 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._lock impo
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._preflight import evaluate
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._requirements import missing, os_family
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._units import parse_size
-from test_bad_inputs import BTRFS, DEFAULTS, ZFS, host, running_overlay2_with_images
+from test_bad_inputs import DEFAULTS, ZFS, host, running_overlay2_with_images
 
 # btrfs-progs 6.2 (Debian 12): @docker and dir/sv at the top level, nested inside @docker.
 DUMP_ROOT = """
-	item 4 key (FS_TREE ROOT_REF 256) itemoff 14924 itemsize 25
-		root ref key dirid 256 sequence 2 name @docker
-	item 5 key (FS_TREE ROOT_REF 258) itemoff 14904 itemsize 20
-		root ref key dirid 257 sequence 2 name sv
-	item 13 key (256 ROOT_BACKREF 5) itemoff 12914 itemsize 25
-		root backref key dirid 256 sequence 2 name @docker
-	item 14 key (256 ROOT_REF 257) itemoff 12890 itemsize 24
-		root ref key dirid 256 sequence 2 name nested
+\titem 4 key (FS_TREE ROOT_REF 256) itemoff 14924 itemsize 25
+\t\troot ref key dirid 256 sequence 2 name @docker
+\titem 5 key (FS_TREE ROOT_REF 258) itemoff 14904 itemsize 20
+\t\troot ref key dirid 257 sequence 2 name sv
+\titem 13 key (256 ROOT_BACKREF 5) itemoff 12914 itemsize 25
+\t\troot backref key dirid 256 sequence 2 name @docker
+\titem 14 key (256 ROOT_REF 257) itemoff 12890 itemsize 24
+\t\troot ref key dirid 256 sequence 2 name nested
 """
 DUMP_CHUNK = """
-		io_align 4096 io_width 4096 sector_size 4096 type 0
-		length 8388608 owner 2 stripe_len 65536 type DATA|single
-		length 8388608 owner 2 stripe_len 65536 type SYSTEM|DUP
-		length 33554432 owner 2 stripe_len 65536 type METADATA|DUP
+\t\tio_align 4096 io_width 4096 sector_size 4096 type 0
+\t\tlength 8388608 owner 2 stripe_len 65536 type DATA|single
+\t\tlength 8388608 owner 2 stripe_len 65536 type SYSTEM|DUP
+\t\tlength 33554432 owner 2 stripe_len 65536 type METADATA|DUP
 """
 
 
@@ -46,8 +46,8 @@ def test_profiles_read_without_a_mount():
     assert parse_chunk_profiles(DUMP_CHUNK) == {"data": "single", "system": "dup", "metadata": "dup"}
     # older btrfs-progs print no profile for single
     assert parse_chunk_profiles("length 1 owner 2 stripe_len 65536 type DATA\n") == {"data": "single"}
-    assert parse_chunk_profiles("x type DATA|RAID1\n y type METADATA|RAID1C3\n") == {"data": "raid1",
-                                                                                      "metadata": "raid1c3"}
+    profiles = parse_chunk_profiles("x type DATA|RAID1\n y type METADATA|RAID1C3\n")
+    assert profiles == {"data": "raid1", "metadata": "raid1c3"}
 
 
 LAB = {"path": "/var/lib/lab.img", "dir_exists": True, "exists": True, "symlink": False, "regular": True,
@@ -89,10 +89,10 @@ def test_lock_holders():
     assert "pid 5 on controller c1" in describe(holder)
 
 
-@pytest.mark.parametrize("fields, family", [({"ID": "debian"}, "Debian"), ({"ID": "ubuntu", "ID_LIKE": "debian"}, "Debian"),
-                                            ({"ID": "linuxmint", "ID_LIKE": "ubuntu debian"}, "Debian"),
-                                            ({"ID": "rocky", "ID_LIKE": "rhel centos fedora"}, "RedHat"),
-                                            ({"ID": "nixos"}, None)])
+@pytest.mark.parametrize("fields, family", [
+    ({"ID": "debian"}, "Debian"), ({"ID": "ubuntu", "ID_LIKE": "debian"}, "Debian"),
+    ({"ID": "linuxmint", "ID_LIKE": "ubuntu debian"}, "Debian"), ({"ID": "rocky", "ID_LIKE": "rhel centos fedora"}, "RedHat"),
+    ({"ID": "nixos"}, None)])
 def test_os_family(fields, family):
     assert os_family(fields) == family
 
