@@ -4,6 +4,7 @@
     vm.py [--state-dir DIR] up NAME --image debian12 [--disks 2x1G] [--timeout 600]
     vm.py [--state-dir DIR] down NAME | --all
     vm.py [--state-dir DIR] reboot NAME
+    vm.py [--state-dir DIR] reset NAME      (a hard reset through QMP: a power cut for the guest)
     vm.py [--state-dir DIR] ssh NAME [-- CMD ...]
     vm.py [--state-dir DIR] status [NAME]
     vm.py [--state-dir DIR] wait NAME
@@ -41,6 +42,15 @@ PROG = "vm.py"
 
 class VMError(Exception):
     """An error reported to the user without a traceback."""
+
+
+class BootPanic(VMError):
+    """The guest kernel panicked while booting (seen under TCG: an int3 Oops while the kernel patches its own
+    text); a new boot of the same disks usually succeeds."""
+
+
+PANIC = "Kernel panic - not syncing"
+BOOT_ATTEMPTS = 3
 
 
 def log(msg: str) -> None:
@@ -175,12 +185,28 @@ class VM:
         return subprocess.run(self.ssh_argv(state, [cmd]), stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=timeout, check=False)
 
-    def wait_banner(self, state: dict, deadline: float) -> None:
+    def console_size(self) -> int:
+        try:
+            return self.console.stat().st_size
+        except OSError:
+            return 0
+
+    def panicked_since(self, offset: int) -> bool:
+        try:
+            with open(self.console, "rb") as handle:
+                handle.seek(offset)
+                return PANIC.encode() in handle.read()
+        except OSError:
+            return False
+
+    def wait_banner(self, state: dict, deadline: float, console_from: int = 0) -> None:
         while time.monotonic() < deadline:
             if not self.our_pid(state.get("pid")):
                 raise VMError(f"{self.name}: qemu exited during boot")
             if ssh_banner(state["port"]):
                 return
+            if self.panicked_since(console_from):
+                raise BootPanic(f"{self.name}: the guest kernel panicked while booting")
             time.sleep(2)
         raise VMError(f"{self.name}: no SSH banner on 127.0.0.1:{state['port']} in time")
 
@@ -301,51 +327,17 @@ def cmd_up(args: argparse.Namespace) -> int:
             disk_state.append({"path": str(path), "size": d["size"], "format": d["format"], "serial": serial,
                                "guest_device": "/dev/vd" + chr(ord("a") + i),
                                "guest_by_id": f"/dev/disk/by-id/virtio-{serial}"})
-        vm.console.touch()
-        last_err = ""
-        for _attempt in range(5):
-            port = free_port()
-            argv = [
-                QEMU, "-name", f"cowstack-{vm.name}",
-                "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", str(args.smp), "-m", str(args.memory),
-                "-kernel", image["kernel"], "-initrd", image["initrd"], "-append", image["cmdline"],
-                *drives,
-                "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:22",
-                "-device", "virtio-net-pci,netdev=n0",
-                "-device", "virtio-rng-pci",
-                "-display", "none", "-monitor", "none",
-                "-serial", f"file:{qemu_opt(vm.console)}",
-                "-pidfile", str(vm.pid_file), "-daemonize",
-            ]
-            res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
-            if res.returncode == 0:
-                break
-            last_err = res.stderr.strip()
-            if "hostfwd" not in last_err and "Could not set up host forwarding" not in last_err:
-                raise VMError(f"{vm.name}: qemu failed to start: {last_err}")
-        else:
-            raise VMError(f"{vm.name}: qemu failed to start (no free port?): {last_err}")
-        pid = int(vm.pid_file.read_text().strip())
-        state = {
-            "name": vm.name, "image": args.image, "image_dir": image["dir"], "kernel_release": image["kernel_release"],
-            "pid": pid, "pid_file": str(vm.pid_file), "address": "127.0.0.1", "port": port, "user": "root",
-            "key": str(key), "console_log": str(vm.console), "overlay": str(overlay), "disks": disk_state,
-            "dir": str(vm.dir), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            # The entry Molecule's default (delegated) driver expects in its instance_config.yml.
-            "instance_config": {"instance": vm.name, "address": "127.0.0.1", "user": "root", "port": port,
-                                "identity_file": str(key)},
-        }
-        vm.save(state)
-        log(f"{vm.name}: qemu pid {pid}, ssh on 127.0.0.1:{port}; waiting for the SSH banner (timeout {args.timeout}s)")
-        deadline = started + args.timeout
-        vm.wait_banner(state, deadline)
-        log(f"{vm.name}: SSH banner after {time.monotonic() - started:.0f}s; waiting for systemd")
-        sysstate = vm.wait_ready(state, deadline)
-        state["boot_seconds"] = round(time.monotonic() - started)
-        vm.save(state)
-        log(f"{vm.name}: up in {state['boot_seconds']}s (system {sysstate})")
-        print(json.dumps(state, indent=2))
-        return 0
+        for boot in range(1, BOOT_ATTEMPTS + 1):
+            try:
+                return boot_once(vm, args, image, drives, disk_state, overlay, key, started)
+            except BootPanic as exc:
+                if boot == BOOT_ATTEMPTS:
+                    raise
+                kept = vm.dir / f"console.panic-{boot}.log"
+                shutil.copyfile(vm.console, kept)
+                log(f"{exc} (boot {boot} of {BOOT_ATTEMPTS}, console kept in {kept}); booting again")
+                vm.stop(quiet=True)
+        return 1
     except BaseException as exc:
         if isinstance(exc, VMError):
             log(f"{exc}; last lines of the serial console ({vm.console}):")
@@ -355,6 +347,57 @@ def cmd_up(args: argparse.Namespace) -> int:
         finally:
             shutil.rmtree(vm.dir, ignore_errors=True)
         raise
+
+
+def boot_once(vm: VM, args: argparse.Namespace, image: dict, drives: list, disk_state: list, overlay: Path,
+              key: Path, started: float) -> int:
+    """Start qemu on the prepared disks and wait for SSH and systemd; prints the state and returns 0."""
+    vm.console.write_text("")
+    last_err = ""
+    for _attempt in range(5):
+        port = free_port()
+        argv = [
+            QEMU, "-name", f"cowstack-{vm.name}",
+            "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", str(args.smp), "-m", str(args.memory),
+            "-kernel", image["kernel"], "-initrd", image["initrd"], "-append", image["cmdline"],
+            *drives,
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:22",
+            "-device", "virtio-net-pci,netdev=n0",
+            "-device", "virtio-rng-pci",
+            "-display", "none", "-monitor", "none",
+            "-qmp", f"unix:{qemu_opt(vm.dir / 'qmp.sock')},server=on,wait=off",
+            "-serial", f"file:{qemu_opt(vm.console)}",
+            "-pidfile", str(vm.pid_file), "-daemonize",
+        ]
+        res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+        if res.returncode == 0:
+            break
+        last_err = res.stderr.strip()
+        if "hostfwd" not in last_err and "Could not set up host forwarding" not in last_err:
+            raise VMError(f"{vm.name}: qemu failed to start: {last_err}")
+    else:
+        raise VMError(f"{vm.name}: qemu failed to start (no free port?): {last_err}")
+    pid = int(vm.pid_file.read_text().strip())
+    state = {
+        "name": vm.name, "image": args.image, "image_dir": image["dir"], "kernel_release": image["kernel_release"],
+        "pid": pid, "pid_file": str(vm.pid_file), "address": "127.0.0.1", "port": port, "user": "root",
+        "key": str(key), "console_log": str(vm.console), "overlay": str(overlay), "disks": disk_state,
+        "dir": str(vm.dir), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        # The entry Molecule's default (delegated) driver expects in its instance_config.yml.
+        "instance_config": {"instance": vm.name, "address": "127.0.0.1", "user": "root", "port": port,
+                            "identity_file": str(key)},
+    }
+    vm.save(state)
+    log(f"{vm.name}: qemu pid {pid}, ssh on 127.0.0.1:{port}; waiting for the SSH banner (timeout {args.timeout}s)")
+    deadline = started + args.timeout
+    vm.wait_banner(state, deadline, 0)
+    log(f"{vm.name}: SSH banner after {time.monotonic() - started:.0f}s; waiting for systemd")
+    sysstate = vm.wait_ready(state, deadline)
+    state["boot_seconds"] = round(time.monotonic() - started)
+    vm.save(state)
+    log(f"{vm.name}: up in {state['boot_seconds']}s (system {sysstate})")
+    print(json.dumps(state, indent=2))
+    return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
@@ -402,15 +445,47 @@ def cmd_reboot(args: argparse.Namespace) -> int:
     if not before:
         raise VMError(f"{vm.name}: cannot log in to read the boot id before rebooting")
     log(f"{vm.name}: rebooting (boot id {before})")
+    console_from = vm.console_size()
     try:
         vm.ssh_run(state, "nohup systemctl reboot >/dev/null 2>&1 &", timeout=30)
     except subprocess.TimeoutExpired:
         pass  # the connection may hang while the guest goes down
-    deadline = started + args.timeout
+    return wait_new_boot(vm, state, before, started, started + args.timeout, "reboot", console_from)
+
+
+def qmp(sock_path: str, command: str, timeout: float = 10) -> dict:
+    """One QMP command on qemu's monitor socket (capabilities negotiated first); returns its answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(sock_path)
+        stream = s.makefile("rwb")
+        json.loads(stream.readline())  # the greeting
+        answer = {}
+        for execute in ("qmp_capabilities", command):
+            stream.write(json.dumps({"execute": execute}).encode() + b"\n")
+            stream.flush()
+            while True:
+                answer = json.loads(stream.readline())
+                if "return" in answer or "error" in answer:
+                    break  # skip asynchronous events
+            if "error" in answer:
+                raise VMError(f"QMP {execute}: {answer['error']}")
+        return answer
+
+
+def wait_new_boot(vm: VM, state: dict, before: str, started: float, deadline: float, what: str,
+                  console_from: int = 0) -> int:
+    resets = 0
     while time.monotonic() < deadline:
         if not vm.our_pid(state["pid"]):
-            raise VMError(f"{vm.name}: qemu exited during the reboot")
+            raise VMError(f"{vm.name}: qemu exited during the {what}")
         time.sleep(3)
+        if vm.panicked_since(console_from) and resets < BOOT_ATTEMPTS - 1:
+            resets += 1
+            console_from = vm.console_size()
+            log(f"{vm.name}: the guest kernel panicked while coming back; hard reset {resets}")
+            qmp(str(vm.dir / "qmp.sock"), "system_reset")
+            continue
         if not ssh_banner(state["port"]):
             continue
         after = vm.boot_id(state)
@@ -418,9 +493,22 @@ def cmd_reboot(args: argparse.Namespace) -> int:
             sysstate = vm.wait_ready(state, deadline)
             log(f"{vm.name}: back after {time.monotonic() - started:.0f}s (boot id {after}, system {sysstate})")
             return 0
-    log(f"{vm.name}: did not come back within {args.timeout}s; last lines of the serial console:")
+    log(f"{vm.name}: did not come back within the timeout; last lines of the serial console:")
     print(vm.console_tail(), file=sys.stderr)
     return 1
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """A hard reset, as a power cut: the guest's unwritten page cache is lost, nothing is shut down."""
+    vm, state = running_state(args)
+    started = time.monotonic()
+    before = vm.boot_id(state) or "unknown"
+    log(f"{vm.name}: hard reset through QMP (boot id {before})")
+    console_from = vm.console_size()
+    qmp(str(vm.dir / "qmp.sock"), "system_reset")
+    if args.no_wait:
+        return 0
+    return wait_new_boot(vm, state, before, started, started + args.timeout, "reset", console_from)
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
@@ -484,6 +572,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     p.add_argument("--timeout", type=int, default=600)
     p.set_defaults(func=cmd_reboot)
+
+    p = sub.add_parser("reset", help="hard reset through QMP (a power cut) and wait until the guest is back")
+    p.add_argument("name")
+    p.add_argument("--timeout", type=int, default=600)
+    p.add_argument("--no-wait", action="store_true", help="return once the reset is sent")
+    p.set_defaults(func=cmd_reset)
 
     p = sub.add_parser("wait", help="wait for SSH and a booted systemd")
     p.add_argument("name")
