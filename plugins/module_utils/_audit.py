@@ -65,6 +65,7 @@ def summarize(facts, policy="auto", storage_opts=None, host=None):
         "errors": choice["errors"],
         "drift": drift,
         "prior_drivers": facts.get("prior_drivers") or [],
+        "prepared": None,
     }
     lines = [
         "kernel:      %s" % kernel,
@@ -77,6 +78,10 @@ def summarize(facts, policy="auto", storage_opts=None, host=None):
                                         ", prepare %s first" % choice["prepare"] if choice["prepare"] else ""),
     ]
     lines += ["  because %s" % r for r in choice["reasons"]]
+    if not docker.get("installed") and configured:
+        summary["prepared"] = "daemon.json sets storage-driver %s; Docker is not installed yet" % configured
+        lines.append("prepared:    %s (data-root %s on %s)" % (summary["prepared"], summary["data_root"],
+                                                               backing.get("fstype") or "unknown"))
     lines += ["drift:       %s" % d for d in drift]
     lines += ["WARNING:     %s" % w for w in choice["warnings"]]
     lines += ["ERROR:       %s" % e for e in choice["errors"]]

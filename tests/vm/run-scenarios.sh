@@ -198,7 +198,7 @@ for s in "${SCENARIOS[@]}"; do
         # run and platform its own, so concurrent runs of one scenario cannot overwrite each other's.
         # In the background and waited for, so that INT/TERM reach the trap at once (bash defers
         # traps while a foreground command runs); the trap then stops molecule and the VMs.
-        MOLECULE_EPHEMERAL_DIRECTORY=$RUN_DIR/molecule/$s-$p \
+        MOLECULE_EPHEMERAL_DIRECTORY=$RUN_DIR/molecule/$s-$p COWSTACK_FAULTS_REPORT=$RUN_DIR/logs/$s-$p.faults.json \
             molecule test -s "$s" --platform-name "$p" > >(tee "$log") 2>&1 &
         MOLECULE_PID=$!
         wait "$MOLECULE_PID" || rc=$?
