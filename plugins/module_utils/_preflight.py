@@ -7,7 +7,7 @@ Pure, no I/O: the ``preflight`` action gathers the facts (one round trip) and re
 here, so check mode refuses exactly what a real run would, and a real run refuses before its first change.
 
 The switch journal: a switch that saves images or moves the data-root aside is recorded on the host as it goes
-(``saved`` -> ``vacating`` -> ``vacated`` -> ``switched``), so that a run cut short (killed, a power cut) is
+(``saved`` -> ``vacating`` -> ``vacated`` -> ``restarting`` -> ``switched``), so that a run cut short (killed, a power cut) is
 finished by the next run with the same settings instead of starting over on an empty data-root."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ._requirements import assume_installed, plan as packages_plan
 from ._units import parse_size
 
 NOTHING = " Nothing was changed."
-RESUMABLE = ("saved", "vacating", "vacated", "switched")
+RESUMABLE = ("saved", "vacating", "vacated", "restarting", "switched")
 
 
 def _device_errors(facts, forced):

@@ -16,6 +16,10 @@ description:
     is verified or rolled back. A run killed or cut by a power loss in between leaves the record, which the next
     run reads (M(cowstack.docker_storage.storage_facts) C(switch_journal)) to finish the switch instead of starting
     over on an empty data-root.
+  - With O(hold_docker), a file beside the journal (C(hold-docker)) keeps docker.service from starting (the role's
+    drop-in has C(ConditionPathExists=!) on it) - from the moment the data-root is vacated until the role restarts
+    docker itself, so that a power cut in between does not let docker start on the new, still empty storage with
+    the old settings.
   - Written atomically (temporary file, fsync, rename, fsync of the directory), root-only.
 author:
   - cowstack maintainers (@cowstack)
@@ -35,11 +39,15 @@ options:
   phase:
     description: The phase reached.
     type: str
-    choices: [saved, vacating, vacated, switched]
+    choices: [saved, vacating, vacated, restarting, switched]
   record:
     description: What the switch is (C(from), C(to), C(aside), C(spool), C(images), C(started), ...).
     type: dict
     default: {}
+  hold_docker:
+    description: Keep the hold file (docker.service does not start) after this write; V(false) removes it.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -54,6 +62,10 @@ journal:
   description: The journal as written (null after O(state=absent)).
   returned: always
   type: dict
+hold_docker:
+  description: Whether the hold file keeps docker.service from starting now.
+  returned: always
+  type: bool
 """
 
 import json
@@ -91,8 +103,9 @@ def main():
         argument_spec=dict(
             path=dict(type="path", default="/var/lib/cowstack-docker-storage/switch.json"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            phase=dict(type="str", choices=["saved", "vacating", "vacated", "switched"]),
+            phase=dict(type="str", choices=["saved", "vacating", "vacated", "restarting", "switched"]),
             record=dict(type="dict", default={}),
+            hold_docker=dict(type="bool", default=False),
         ),
         required_if=[("state", "present", ("phase",))],
         supports_check_mode=True,
@@ -103,18 +116,25 @@ def main():
             current = json.load(handle)
     except (IOError, OSError, ValueError):
         current = None if not os.path.exists(path) else {}
+    hold = os.path.join(os.path.dirname(path), "hold-docker")
+    hold_wanted = module.params["state"] == "present" and module.params["hold_docker"]
+    hold_changed = os.path.exists(hold) != hold_wanted
+    if hold_changed and not module.check_mode and not hold_wanted:
+        os.unlink(hold)
     if module.params["state"] == "absent":
         changed = os.path.exists(path)
         if changed and not module.check_mode:
             os.unlink(path)
-        module.exit_json(changed=changed, journal=None)
+        module.exit_json(changed=changed or hold_changed, journal=None, hold_docker=False)
     record = dict(module.params["record"])
     record.pop("path", None)  # storage_facts adds where it read it
     record["phase"] = module.params["phase"]
     changed = current != record
     if changed and not module.check_mode:
         write(path, record)
-    result = dict(changed=changed, journal=record)
+    if hold_changed and not module.check_mode and hold_wanted:
+        write(hold, {"held_by": "cowstack.docker_storage switch", "phase": record["phase"]})
+    result = dict(changed=changed or hold_changed, journal=record, hold_docker=hold_wanted)
     if changed and module._diff:
         result["diff"] = {"before": json.dumps(current, indent=2, sort_keys=True) + "\n" if current else "",
                           "after": json.dumps(record, indent=2, sort_keys=True) + "\n"}
