@@ -122,3 +122,19 @@ def test_role_safe_mode_names_the_device(site, tmp_path):
         proc, counts = play(tmp_path, vars_for(site, [device]))
         assert counts["failed"] == 1 and "refusing to use %s" % device in proc.stdout
         assert realhost.run(["blkid", "-p", "-o", "value", "-s", "TYPE", device]).stdout.strip() == "ext4"
+
+
+def test_warnings_are_shown_at_default_verbosity(tmp_path, loopfs):
+    """An explicit overlay2 on a btrfs data-root, gzip-9 and dedup: shown as Ansible warnings in a plain run, where
+    they used to be a debug task at verbosity 1."""
+    with loopfs("btrfs") as mnt:
+        extra = {"docker_storage_policy": "overlay2", "docker_storage_data_root": mnt + "/docker",
+                 "docker_storage_manage_daemon": False,
+                 "docker_storage_zfs_properties": {"compression": "gzip-9", "dedup": "on"}}
+        for check in (True, False):
+            proc, counts = play(tmp_path, extra, check=check)
+            assert counts["failed"] == 0 and counts["changed"] == 0, proc.stdout[-3000:]
+            shown = proc.stdout + proc.stderr
+            assert "[WARNING]: overlay2 on a btrfs backing filesystem is an anti-pattern" in shown, shown[-3000:]
+            assert "[WARNING]: compression=gzip-9 is CPU bound" in shown
+            assert "[WARNING]: dedup=on keeps a table of every block in RAM" in shown
