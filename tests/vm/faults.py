@@ -38,8 +38,15 @@ def killpg(pid):
         pass  # already gone
 
 
+PROGRESS = os.environ.get("COWSTACK_FAULTS_REPORT", "") and os.environ["COWSTACK_FAULTS_REPORT"] + ".log"
+
+
 def log(msg):
-    print("[faults] %s" % msg, file=sys.stderr, flush=True)
+    line = "[faults %s] %s" % (time.strftime("%H:%M:%S"), msg)
+    print(line, file=sys.stderr, flush=True)
+    if PROGRESS:  # molecule shows the side_effect's output only at its end: this file shows it as it goes
+        with open(PROGRESS, "a") as handle:
+            handle.write(line + "\n")
 
 
 class Suite(object):
@@ -145,8 +152,8 @@ class Suite(object):
             row["first_run_tail"] = first[1][-4000:]
             row["rerun_tail"] = rerun[1][-4000:]
         self.results.append(row)
-        log("%s / %s: %s %s" % (fault, phase, "passed" if row["passed"] else "FAILED",
-                                 ", ".join(k for k, v in checks.items() if not v)))
+        failed = ", ".join(k for k, v in checks.items() if not v)
+        log("%s / %s: %s %s" % (fault, phase, "passed" if row["passed"] else "FAILED", failed))
         return row
 
     def cut(self, how, phase, marker):
