@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._drivers import (
     GRAPHDRIVERS, SNAPSHOTTERS, GRAPHDRIVER_OF, DEPRECATED, NEWEST_KNOWN, OLDEST_SUPPORTED,
-    band_for, band_label, driver_check, dockerd_pick, host_view, image_store_decision,
+    band_for, band_label, driver_check, dockerd_pick, host_view, image_store_decision, rules_label,
 )
 from ._storage_opts import validate_storage_opts
 from ._version import parse_version
@@ -60,7 +60,8 @@ def anti_patterns(driver, host, opts, store="graphdriver"):
         warnings.append("overlay2 on a btrfs backing filesystem is an anti-pattern (seeds): use the btrfs driver, "
                         "or put data-root on ext4 or xfs (ftype=1)")
     if driver == "overlay2" and host.fstype == "zfs":
-        warnings.append("overlay2 on ZFS has open bugs (moby#46640, #47419, #51546): prefer the zfs driver")
+        warnings.append("overlay2 on ZFS has open bugs (moby#46337, moby#51546; slow unmounts, openzfs#15581): "
+                        "prefer the zfs driver")
     if driver == "devicemapper":
         if not any(str(o).lower().startswith("dm.thinpooldev=") for o in opts or ()):
             errors.append("devicemapper without dm.thinpooldev is loop-lvm, which was never for production (seeds): "
@@ -135,6 +136,11 @@ def _pick_scenario(policy, host, band, facts, prepare_storage, reasons, errors, 
     return None, None
 
 
+def graph_name(driver):
+    """The graphdriver of a driver or snapshotter name (``overlayfs`` -> ``overlay2``)."""
+    return GRAPHDRIVER_OF.get(driver, driver)
+
+
 def check_policy(policy):
     """Raise ``PolicyError`` for a policy that names nothing known."""
     if not isinstance(policy, str) or policy not in POLICIES:
@@ -196,6 +202,10 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
             if store == "containerd" and driver in GRAPHDRIVERS:
                 driver = {v: k for k, v in GRAPHDRIVER_OF.items()}.get(driver, driver)
             reasons.append("image store: %s (%s)" % (store, store_reason))
+            if "moby#51475" in store_reason:
+                warnings.append("%s: set features.containerd-snapshotter to false to keep the %s graphdriver "
+                                "(docker_storage_pin_image_store does), or upgrade to Docker 29.0.1 or later"
+                                % (store_reason, graph_name(driver)))
 
     # storage-opts: given, else the ones daemon.json already has when they belong to the same driver.
     current_driver = config.get("storage-driver")
@@ -233,7 +243,7 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
         "prepare": prepare,
         "default_driver": default["driver"],
         "docker_version": version,
-        "rules": band_label(band),
+        "rules": rules_label(band),
         "reasons": reasons,
         "warnings": warnings,
         "errors": errors,

@@ -29,7 +29,9 @@ SNAPSHOTTER_OF = {"overlay2": "overlayfs", "vfs": "native", "btrfs": "btrfs", "z
 GRAPHDRIVER_OF = dict((v, k) for k, v in SNAPSHOTTER_OF.items())
 SNAPSHOTTERS = tuple(GRAPHDRIVER_OF)
 
-Band = namedtuple("Band", "since containerd_store validate override_kernel_check removed priority")
+# ``version``/``label``: the Docker version a band was looked up for (messages name "Docker 28.5.2", not the band's
+# first release); None and the band's first release in the table itself.
+Band = namedtuple("Band", "since containerd_store validate override_kernel_check removed priority version label")
 
 # One row per Docker release band. Read a row as: "dockerd since <since>, with no storage-driver set, takes the
 # first driver of <priority> that holds prior state under data-root, else the first one that initialises".
@@ -51,9 +53,11 @@ def _parse_rules(table):
     bands = []
     for line in table.strip().splitlines()[1:]:
         since, store, validate, okc, removed, priority = line.split(None, 5)
-        bands.append(Band(since=tuple(int(n) for n in since.split(".")), containerd_store=store,
+        first = tuple(int(n) for n in since.split("."))
+        bands.append(Band(since=first, containerd_store=store,
                           validate=validate == "yes", override_kernel_check=okc,
-                          removed=tuple(r for r in removed.split(",") if r != "-"), priority=tuple(priority.split())))
+                          removed=tuple(r for r in removed.split(",") if r != "-"), priority=tuple(priority.split()),
+                          version=None, label="%d.%d" % first if first == (20, 10) else "%d" % first[0]))
     return tuple(bands)
 
 
@@ -102,7 +106,8 @@ def host_view(facts):
 
 
 def band_for(version):
-    """The ``Band`` a Docker version follows (versions older than 20.10 follow 20.10's row)."""
+    """The ``Band`` a Docker version follows (versions older than 20.10 follow 20.10's row), labelled with that
+    version."""
     parsed = parse_version(version)
     if parsed is None:
         return BANDS[-1]
@@ -110,11 +115,17 @@ def band_for(version):
     for band in BANDS:
         if parsed[:2] >= band.since:
             chosen = band
-    return chosen
+    return chosen._replace(version=parsed, label="%d.%d.%d" % parsed)
+
+
+def rules_label(band):
+    """The row of the rules table a band is: its first release (``25``, ``20.10``)."""
+    return "%d.%d" % band.since if band.since == (20, 10) else "%d" % band.since[0]
 
 
 def band_label(band):
-    return "%d.%d" % band.since if band.since == (20, 10) else "%d" % band.since[0]
+    """``Docker <label>`` in messages: the version looked up (28.5.2), else the band's first release (25)."""
+    return band.label
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +151,8 @@ def _overlay_family(driver, host):
         return False, ("the backing %s filesystem has no d_type support (xfs: reformat with "
                        "'mkfs.xfs -n ftype=1'; ext4: 'tune2fs -O filetype' then fsck)" % fs)
     if fs == "zfs":
-        return True, "overlayfs on OpenZFS >= 2.2 mounts, but has open bugs (moby#46640, #47419)"
+        return True, ("overlayfs on OpenZFS >= 2.2 mounts, but has open bugs (moby#46337, moby#51546; slow unmounts, "
+                      "openzfs#15581)")
     if fs == "btrfs":
         return True, "overlayfs mounts on btrfs, but the btrfs driver is the native choice there"
     if host.d_type is None:
@@ -239,6 +251,9 @@ def image_store_decision(host, band, config):
         return "containerd", "features.containerd-snapshotter is true"
     if driver in SNAPSHOTTERS and driver not in GRAPHDRIVERS:
         return "containerd", "storage-driver %s names a containerd snapshotter" % driver
+    if driver and band.version is not None and band.version == (29, 0, 0) and driver not in ZERO_ZERO_GRAPHDRIVERS:
+        return "containerd", ("Docker 29.0.0 reads storage-driver %s as a containerd snapshotter name, not as the "
+                              "graphdriver (moby#51475, fixed in 29.0.1)" % driver)
     if driver:
         return "graphdriver", "storage-driver %s names a graphdriver" % driver
     if band.containerd_store != "default":
@@ -248,6 +263,10 @@ def image_store_decision(host, band, config):
         return "graphdriver", "prior graphdriver state under data-root (%s) keeps the graphdriver store" % (
             ", ".join(prior))
     return "containerd", "fresh Docker %s installs use the containerd image store" % band_label(band)
+
+
+# The graphdriver names Docker 29.0.0 recognised as such when no features.containerd-snapshotter is set.
+ZERO_ZERO_GRAPHDRIVERS = ("overlay2", "vfs", "btrfs")
 
 
 def _default_graphdriver(host, band):

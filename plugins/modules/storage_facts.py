@@ -245,10 +245,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import (
     managed_dirs as containerd_managed_dirs, snapshotter_dirs as containerd_snapshotter_dirs,
 )
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import storage_view
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import negotiate, storage_view
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._http import unix_get
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
-    GRAPHDRIVERS, band_for, compatibility, dockerd_pick, host_view,
+    GRAPHDRIVERS, band_for, compatibility, dockerd_pick, host_view, rules_label,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import (
     has_project_quota, mount_for, parse_mountinfo,
@@ -369,6 +369,7 @@ class Gatherer(object):
         self.module = module
         self.params = module.params
         self.mounts = None
+        self.api = None  # the API version negotiated with dockerd (None: unversioned paths)
 
     def run(self, argv):
         rc, out, err = self.module.run_command(argv, environ_update={"LC_ALL": "C", "LANG": "C"})
@@ -465,7 +466,8 @@ class Gatherer(object):
         return rc == 0 and _activation_only(out, socket_path)
 
     def api_get(self, host, path):
-        return json.loads(unix_get(host[len("unix://"):], path, self.params["api_timeout"]).decode("utf-8"))
+        prefix = "/v%s" % self.api if self.api else ""
+        return json.loads(unix_get(host[len("unix://"):], prefix + path, self.params["api_timeout"]).decode("utf-8"))
 
     def docker(self):
         host = self.docker_host()
@@ -481,7 +483,8 @@ class Gatherer(object):
                                "start docker" % (self.params["service_name"], self.socket_unit(), host))
         elif host.startswith("unix://"):
             try:
-                version = self.api_get(host, "/version")
+                version = self.api_get(host, "/version")  # unversioned: every dockerd answers it
+                self.api = negotiate(version)
                 info = self.api_get(host, "/info")
             except (OSError, ValueError) as exc:  # OSError covers socket errors and timeouts
                 result["error"] = "daemon at %s not reachable: %s" % (host, exc)
@@ -496,6 +499,7 @@ class Gatherer(object):
                 result["error"] = err.strip() or out.strip()
         if info:
             result.update(storage_view(info, version))
+            result["api_negotiated"] = self.api
             result["running"] = True
             result["error"] = None
             if host.startswith("unix://"):
@@ -758,14 +762,17 @@ def main():
         facts["lab_file"] = read_lab_file(module, os.path.normpath(params["lab_file"]), gather.bin("blkid"))
     host = host_view(facts)
     band = band_for(docker["version"])
-    pick = dockerd_pick(host, band, {"userns-remap": content.get("userns-remap")})
+    # "If nothing were set": no storage-driver, but daemon.json's image store switch and userns-remap count
+    pick = dockerd_pick(host, band, {"userns-remap": content.get("userns-remap"),
+                                     "features": content.get("features") if isinstance(content.get("features"),
+                                                                                        dict) else {}})
     if docker["version"] is None:
         pick["reason"] = "Docker is not installed; with Docker %d.x: %s" % (band.since[0], pick["reason"])
     facts["default_driver"] = pick["driver"]
     facts["default_image_store"] = pick["image_store"]
     facts["default_driver_reason"] = pick["reason"]
     facts["compatible"] = compatibility(host, band)
-    facts["rules"] = ".".join(str(n) for n in band.since)
+    facts["rules"] = rules_label(band)
     module.exit_json(changed=False, ansible_facts={"docker_storage": facts})
 
 
