@@ -8,31 +8,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._audit import fleet_report
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 def _write_json(path, data):
-    """Atomic write: a temporary file in the same directory, then rename."""
-    directory = os.path.dirname(path)
-    handle, tmp = tempfile.mkstemp(prefix=".audit-", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", 0o644)
 
 
 def _summaries_from_results(hosts, result_var, hostvars):

@@ -133,6 +133,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._btrfs import (
     MIN_DEVICES, mount_option_drift, parse_chunk_profiles, parse_dump_super, parse_filesystem_df, parse_root_refs,
@@ -382,16 +383,12 @@ class BtrfsStorage(object):
                 self.write_atomic(self.p["fstab"], replace_entry(text, mount_point, line))
 
     def write_atomic(self, path, content):
-        directory = os.path.dirname(path) or "."
-        handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-        with os.fdopen(handle, "w") as out:
-            out.write(content)
-        if os.path.exists(path):
-            st = os.stat(path)
-            os.chmod(tmp, st.st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644)
-        self.module.atomic_move(tmp, path)
+        """fstab: its mode (and owner) kept, fsynced before and after the rename - a power cut right after a
+        switch must not leave an empty fstab."""
+        st = os.stat(path) if os.path.exists(path) else None
+        write_atomic(path, content, st.st_mode & 0o7777 if st else 0o644,
+                     owner=(st.st_uid, st.st_gid) if st else None)
+        self.module.set_default_selinux_context(path, False)
 
 
 def main():

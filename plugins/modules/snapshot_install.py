@@ -167,10 +167,10 @@ import json
 import os
 import re
 import shlex
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
     C_LOCALE, Host, checked_config)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import parse_show
@@ -376,27 +376,9 @@ class Installer(object):
         os.chmod(path, mode)
 
     def write(self, path, content, mode, validate=None):
-        handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path))
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content.encode("utf-8"))
-                out.flush()
-                os.fsync(out.fileno())    # on disk before the rename: a crash leaves the old file or the new one
-            self.fix_attrs(tmp, mode)
-            if validate:
-                validate(tmp)
-            # the temporary file sits beside the target with its final owner and mode: a rename never shows the
-            # content with other permissions (atomic_move would take the old file's mode first)
-            os.rename(tmp, path)
-            directory = os.open(os.path.dirname(path), os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-            self.module.set_default_selinux_context(path, False)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        # root-owned with its final mode before the rename (atomic_move would take the old file's mode first)
+        write_atomic(path, content, mode, owner=(0, 0), validate=validate)
+        self.module.set_default_selinux_context(path, False)
 
     def check_with_tool(self, path):
         tool = os.path.join(self.p["lib_dir"], TOOL)

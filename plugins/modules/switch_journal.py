@@ -70,32 +70,17 @@ hold_docker:
 
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
 
 
 def write(path, data):
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, 0o700)
-    handle, tmp = tempfile.mkstemp(prefix=".switch-", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        os.rename(tmp, path)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", 0o600)
 
 
 def main():
