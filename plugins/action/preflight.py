@@ -22,6 +22,7 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(("inputs", "lock"))
 
     def _fail(self, result, errors, **extra):
+        errors = [e.rstrip(". ") + "." for e in errors]
         result.update(failed=True, errors=errors, msg=" ".join(errors) + NOTHING, **extra)
         return result
 

@@ -126,7 +126,7 @@ def evaluate(inputs, facts, check_mode=False):
             errors.append("Docker is not installed on this host: install it first (on Debian: apt-get install "
                           "docker.io), or set docker_storage_docker_version (such as 26.1) to prepare the storage and "
                           "write daemon.json for that version now - docker is then neither restarted nor verified")
-        elif version is not None:
+        elif version is not None and manage:
             warnings.append("Docker is not installed: the storage is prepared and daemon.json written for Docker %s; "
                             "nothing is restarted or verified until Docker is installed" % version)
     elif version is not None and docker.get("version") and str(docker["version"]).split(".")[:2] != \
