@@ -41,6 +41,17 @@ class ActionModule(ActionBase):
             if answer.get("failed"):
                 return self._fail(result, [answer.get("msg", "the run lock could not be taken")])
             result["lock_token"] = answer.get("token")
+        try:
+            return self._plan(result, inputs, task_vars)
+        except Exception:
+            # the lock must not outlive a run that failed here: the role's release needs the token it never got
+            if result.get("lock_token"):
+                self._execute_module(module_name="cowstack.docker_storage.run_lock", task_vars=task_vars,
+                                     module_args=dict((k, v) for k, v in lock.items() if k == "path")
+                                     | {"state": "absent", "token": result["lock_token"]})
+            raise
+
+    def _plan(self, result, inputs, task_vars):
         lab = inputs.get("docker_storage_lab_file") or {}
         args = {"data_root": inputs["docker_storage_data_root"],
                 "daemon_json_path": inputs.get("docker_storage_daemon_json_path"),

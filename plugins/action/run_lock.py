@@ -29,6 +29,16 @@ def _start_time(pid):
         return None
 
 
+def controller_id():
+    """This controller's name and pid namespace: two controllers in containers may share a host name, and a pid
+    means nothing outside its namespace."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = None
+    return "%s%s" % (socket.gethostname(), " (pid namespace %s)" % namespace if namespace else "")
+
+
 def _alive(pid, start):
     try:
         os.kill(int(pid), 0)
@@ -44,7 +54,7 @@ def acquire(action, task_vars, args):
     for up to ``args['wait']`` seconds. -> the module's answer (``failed`` with the refusal when not taken)."""
     module = "cowstack.docker_storage.run_lock"
     pid = os.getppid()  # the ansible-playbook (or ansible) process; this worker is its child
-    owner = {"controller": socket.gethostname(), "pid": pid, "start": _start_time(pid),
+    owner = {"controller": controller_id(), "pid": pid, "start": _start_time(pid),
              "program": os.path.basename(sys.argv[0]) or "ansible", "token": args.get("token") or uuid.uuid4().hex,
              "playbook": args.get("playbook"),
              "started": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

@@ -39,8 +39,8 @@ def validate_mount_options(options):
     for opt in options or ():
         name = opt.partition("=")[0]
         if name not in KNOWN_MOUNT_OPTIONS and not name.startswith(("x-", "comment")):
-            errors.append("unknown btrfs mount option %r (see btrfs(5) and mount(8); fstab-only options start "
-                          "with x-)" % opt)
+            errors.append("unknown btrfs mount option %r: check its spelling in btrfs(5) and mount(8) (fstab-only "
+                          "options start with x-)" % opt)
         elif opt.startswith(("compress=", "compress-force=")):
             if not _COMPRESS.match(opt):
                 errors.append("btrfs mount option %s: use compress=zstd[:1..15], lzo, zlib[:1..9] or no" % opt)

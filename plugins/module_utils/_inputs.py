@@ -22,19 +22,37 @@ from ._version import parse_version
 from ._zfs import MIN_DEVICES as ZFS_MIN_DEVICES, VDEV_TYPES, normalize_atime, validate_name, validate_properties
 
 NOTHING = " Nothing was changed."
+# The role's booleans and their defaults. Extra vars arrive as strings ("false"): they are read as Ansible reads
+# them (the tasks' `| bool`), and anything else is refused, so the plan and the tasks never disagree.
+BOOLEANS = {"docker_storage_safe_mode": True, "docker_storage_install_packages": True,
+            "docker_storage_manage_daemon": True, "docker_storage_pin_image_store": True,
+            "docker_storage_remove_unit_flags": False, "docker_storage_docker_unit_dropin": True}
+_TRUE = ("true", "yes", "on", "1", "y", "t")
+_FALSE = ("false", "no", "off", "0", "n", "f")
+
+
+def boolean(value):
+    """Ansible's reading of a boolean input; None when it is not one."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    return None
 _SERVICE = re.compile(r"^[A-Za-z0-9:_.@-]+\.service$")
 _POOL_PROPERTY = re.compile(r"^(feature@)?[a-z_]+$")
 # Pool properties settable at create: name -> check of the value (None: any value).
 POOL_PROPERTIES = {
     "ashift": lambda v: None if str(v).isdigit() and (int(v) == 0 or 9 <= int(v) <= 16) else
-    "ashift is 9 to 16 (12 for 4 KiB sectors, the usual choice), or 0 for ZFS to detect it",
+    "use an ashift of 9 to 16 (12 for 4 KiB sectors, the usual choice), or 0 for ZFS to detect it",
     "autoexpand": lambda v: None if v in ("on", "off") else "must be on or off",
     "autoreplace": lambda v: None if v in ("on", "off") else "must be on or off",
     "autotrim": lambda v: None if v in ("on", "off") else "must be on or off",
     "listsnapshots": lambda v: None if v in ("on", "off") else "must be on or off",
     "delegation": lambda v: None if v in ("on", "off") else "must be on or off",
     "multihost": lambda v: None if v in ("on", "off") else "must be on or off",
-    "failmode": lambda v: None if v in ("wait", "continue", "panic") else "failmode is wait, continue or panic",
+    "failmode": lambda v: None if v in ("wait", "continue", "panic") else "use wait, continue or panic",
     "comment": None, "cachefile": None, "compatibility": None,
 }
 
@@ -75,7 +93,7 @@ def _devices(inputs, fs, errors):
             errors.append(problem)
         seen.add(device)
     force = inputs.get("docker_storage_force_devices") or []
-    if force and inputs.get("docker_storage_safe_mode", True) is not False:
+    if force and inputs.get("docker_storage_safe_mode", True) is not False:  # normalised by check()
         errors.append("docker_storage_force_devices lists %s, but docker_storage_safe_mode is true. Set "
                       "docker_storage_safe_mode to false as well to let their content be destroyed"
                       % ", ".join(map(str, force)))
@@ -173,7 +191,8 @@ def _btrfs(inputs, errors, warnings):
         errors.append("docker_storage_btrfs_checksum %r: use one of %s" % (checksum, ", ".join(BTRFS_CHECKSUMS)))
     label = inputs.get("docker_storage_btrfs_label", "docker")
     if not isinstance(label, str) or not label or len(label.encode("utf-8")) > 255 or re.search(r"[\x00-\x1f]", label):
-        errors.append("docker_storage_btrfs_label %r: a label is 1 to 255 bytes without control characters" % (label,))
+        errors.append("docker_storage_btrfs_label %r: give a label of 1 to 255 bytes without control characters"
+                      % (label,))
     problem = validate_subvolume(inputs.get("docker_storage_btrfs_subvolume", "@docker"))
     if problem:
         errors.append("docker_storage_btrfs_subvolume: %s" % problem)
@@ -213,14 +232,21 @@ def _migration(inputs, data_root, errors):
         numbers[var] = number
     timeout, poll = numbers["docker_storage_migration_timeout"], numbers["docker_storage_migration_poll"]
     if timeout and poll and poll > timeout:
-        errors.append("docker_storage_migration_poll %d is longer than docker_storage_migration_timeout %d: poll more "
-                      "often than the timeout" % (poll, timeout))
+        errors.append("docker_storage_migration_poll %d is longer than docker_storage_migration_timeout %d: set it "
+                      "below the timeout" % (poll, timeout))
 
 
 def check(inputs):
-    """The role's variables (by name) -> ``{"errors": [...], "warnings": [...], "filesystem": fs or None}``."""
-    inputs = inputs or {}
+    """The role's variables (by name) -> ``{"errors": [...], "warnings": [...], "filesystem": fs or None,
+    "inputs": the inputs with their booleans read as booleans}``."""
+    inputs = dict(inputs or {})
     errors, warnings = [], []
+    for var, default in sorted(BOOLEANS.items()):
+        value = boolean(inputs.get(var, default))
+        if value is None:
+            errors.append("%s %r is not a boolean: use true or false" % (var, inputs.get(var)))
+        else:
+            inputs[var] = value
     policy = inputs.get("docker_storage_policy", "auto")
     try:
         check_policy(policy)
@@ -259,12 +285,22 @@ def check(inputs):
     if opts is not None and (not isinstance(opts, list) or not all(isinstance(o, str) and "=" in o for o in opts)):
         errors.append("docker_storage_storage_opts %r must be a list of key=value strings, such as "
                       "['overlay2.size=10G']" % (opts,))
+    journal = inputs.get("docker_storage_journal", "/var/lib/cowstack-docker-storage/switch.json")
+    problem = path_problem("docker_storage_journal", journal, "a file path")
+    if problem is None and isinstance(data_root, str) and posixpath.isabs(data_root) and _inside(journal, data_root):
+        problem = ("docker_storage_journal %s is inside docker_storage_data_root %s, which a switch moves aside: keep "
+                   "it outside, such as /var/lib/cowstack-docker-storage/switch.json" % (journal, data_root))
+    if problem:
+        errors.append(problem)
+    wait = inputs.get("docker_storage_lock_wait", 0)
+    if isinstance(wait, bool) or not (isinstance(wait, int) or (isinstance(wait, str) and wait.isdigit())):
+        errors.append("docker_storage_lock_wait %r must be a whole number of seconds (0: fail at once)" % (wait,))
     version = inputs.get("docker_storage_docker_version")
     if version is not None:
         parsed = parse_version(str(version)) if re.match(r"^\d+(\.\d+){0,2}$", str(version)) else None
         if parsed is None:
             errors.append("docker_storage_docker_version %r is not a version such as 26.1 or 28.5.2" % (version,))
         elif parsed[:2] < (20, 10):
-            errors.append("docker_storage_docker_version %s is older than 20.10, the oldest this collection supports"
-                          % version)
-    return {"errors": [e.rstrip(".") + "." for e in errors], "warnings": warnings, "filesystem": fs}
+            errors.append("docker_storage_docker_version %s is older than 20.10, the oldest this collection supports: "
+                          "install Docker 20.10 or later and name that version" % version)
+    return {"errors": [e.rstrip(".") + "." for e in errors], "warnings": warnings, "filesystem": fs, "inputs": inputs}

@@ -20,13 +20,24 @@ from ._requirements import assume_installed, plan as packages_plan
 from ._units import parse_size
 
 NOTHING = " Nothing was changed."
-RESUMABLE = ("saved", "vacating", "vacated", "restarting", "switched")
+RESUMABLE = ("saved", "vacating", "vacated", "configuring", "restarting", "switched")
+# Phases after which a docker that runs the old configuration means the switch never really started.
+NOT_STARTED = ("saved", "vacating", "configuring")
+# What a switch records of the host before it changes anything, kept when a cut-short run is started over, so a
+# rollback puts back what the host had before the first run, not what that run had already written.
+BEFORE_KEYS = ("dropin_before", "daemon_json_existed", "daemon_json_before", "flags_dropin_existed")
+# blkid TYPE values a device may hold when it already carries the storage this role makes.
+OWN_TYPES = {"btrfs": ("btrfs",), "zfs": ("zfs_member",)}
 
 
-def _device_errors(facts, forced):
+def _device_errors(facts, forced, fs, safe_mode, data_root):
+    """What makes a device unusable at all, and (safe mode) a filesystem of another kind on it: refused here, before
+    any package is installed, as the backend module would refuse it later."""
     errors = []
     for info in facts.get("devices") or []:
         path = info.get("path")
+        fstype = (info.get("probe") or {}).get("TYPE")
+        elsewhere = [m for m in info.get("mounted_at") or [] if m != data_root]
         if not info.get("exists"):
             errors.append("docker_storage_devices entry %s does not exist: name an existing block device (lsblk lists "
                           "them)" % path)
@@ -36,29 +47,43 @@ def _device_errors(facts, forced):
         elif info.get("problem"):
             errors.append("docker_storage_devices entry %s: %s" % (path, info["problem"]))
         elif info.get("root_disk"):
-            errors.append("docker_storage_devices entry %s is the system disk (it holds /): it is never used, forced or "
-                          "not" % path)
+            errors.append("docker_storage_devices entry %s is the system disk (it holds /), which is never used, forced "
+                          "or not: name another device" % path)
+        elif elsewhere:
+            errors.append("docker_storage_devices entry %s is mounted at %s: unmount it first, or name another device"
+                          % (path, ", ".join(elsewhere)))
+        elif fstype and fstype not in OWN_TYPES.get(fs, ()) and not (safe_mode is False and path in forced):
+            errors.append("refusing to use %s: it holds %s. If its content may be destroyed, set "
+                          "docker_storage_safe_mode: false and list it in docker_storage_force_devices; otherwise "
+                          "choose an empty device" % (path, "; ".join(info.get("holds") or ["a %s signature" % fstype])))
     return errors
 
 
 def _journal(facts, choice, data_root):
-    """-> (resume journal or None, errors)."""
+    """-> (resume journal or None, the host's state before the first run to keep, errors)."""
     journal = facts.get("switch_journal")
     if not journal:
-        return None, []
+        return None, {}, []
     path = journal.get("path") or "/var/lib/cowstack-docker-storage/switch.json"
     if journal.get("error"):
-        return None, ["the switch journal is unreadable (%s): an earlier run was cut short. Check the data-root and "
-                      "%s.cowstack-* by hand, then remove the journal" % (journal["error"], data_root)]
+        return None, {}, ["the switch journal is unreadable (%s): an earlier run was cut short. Check the data-root "
+                          "and %s.cowstack-* by hand, then remove %s" % (journal["error"], data_root, path)]
     if journal.get("phase") not in RESUMABLE:
-        return None, []  # nothing was switched yet: start over
+        return None, {}, []  # a switch rolled back: a new one starts from what the host has now
     to = journal.get("to") or {}
     same = (to.get("driver"), to.get("data_root"), to.get("image_store")) == (
         choice.get("driver"), data_root, choice.get("image_store"))
+    keep = dict((k, journal[k]) for k in BEFORE_KEYS if k in journal)
     if same:
-        return journal, []
+        docker, frm = facts.get("docker") or {}, journal.get("from") or {}
+        if journal.get("phase") in NOT_STARTED and docker.get("running") and \
+                (docker.get("driver"), docker.get("data_root")) == (frm.get("driver"), frm.get("data_root")):
+            # docker still runs the old configuration: nothing was moved or restarted, and images or containers
+            # may have come since the save; start over (a fresh save), keeping what the host had before
+            return None, keep, []
+        return journal, keep, []
     frm = journal.get("from") or {}
-    return None, ["an earlier run was cut short while switching Docker from %s to %s (phase %s, started %s; the "
+    return None, {}, ["an earlier run was cut short while switching Docker from %s to %s (phase %s, started %s; the "
                   "previous state is in %s, the saved images in %s). Run again with that run's settings to finish "
                   "it; or put the previous state back by hand (stop docker, unmount %s, move %s back, restore "
                   "daemon.json from its backup, start docker) and remove %s" % (
@@ -81,16 +106,18 @@ def evaluate(inputs, facts, check_mode=False):
     errors, warnings = list(checked["errors"]), list(checked["warnings"])
     result = {"errors": errors, "warnings": warnings, "choice": None, "daemon": {}, "packages": [], "contrib": False,
               "vacate": False, "save_images": False, "load_images": False, "images": [], "resume": None,
-              "aside": None, "docker_missing": False, "restart_pending": False, "lab": None}
+              "aside": None, "docker_missing": False, "restart_pending": False, "lab": None, "journal_keep": {},
+              "journaled": False, "inputs": checked["inputs"]}
     if errors:
         return result
     facts = facts or {}
-    get = inputs.get
+    get = checked["inputs"].get  # booleans read as booleans
     data_root = get("docker_storage_data_root")
     devices = get("docker_storage_devices") or []
     lab = get("docker_storage_lab_file")
     fs = checked["filesystem"] if (devices or lab is not None) else None
-    errors.extend(_device_errors(facts, get("docker_storage_force_devices") or []))
+    errors.extend(_device_errors(facts, get("docker_storage_force_devices") or [], fs,
+                                 get("docker_storage_safe_mode"), data_root))
     if lab is not None:
         problem, adopt = lab_refusal(facts.get("lab_file") or {"path": lab.get("path")}, parse_size(lab["size"]),
                                      {"btrfs": get("docker_storage_btrfs_label"), "zfs": get("docker_storage_zfs_pool")},
@@ -101,7 +128,7 @@ def evaluate(inputs, facts, check_mode=False):
 
     # What the host lacks for the filesystem the devices are for.
     choice_facts = facts
-    install = get("docker_storage_install_packages", True) is not False
+    install = get("docker_storage_install_packages")
     needs = [fs] if fs else []
     if (facts.get("backing_fs") or {}).get("fstype") == "xfs":
         needs.append("xfs")
@@ -119,7 +146,7 @@ def evaluate(inputs, facts, check_mode=False):
 
     docker = facts.get("docker") or {}
     version = get("docker_storage_docker_version")
-    manage = get("docker_storage_manage_daemon", True) is not False
+    manage = get("docker_storage_manage_daemon")
     if not docker.get("installed"):
         result["docker_missing"] = True
         if version is None and manage:
@@ -155,18 +182,28 @@ def evaluate(inputs, facts, check_mode=False):
     if errors:
         return result
 
-    resume, journal_errors = _journal(facts, choice, data_root)
+    resume, keep, journal_errors = _journal(facts, choice, data_root)
     errors.extend(journal_errors)
-    result["resume"] = resume
+    result["resume"], result["journal_keep"] = resume, keep
     if manage:
         daemon = daemon_plan(facts, choice, data_root, extra=get("docker_storage_daemon_options") or {},
                              migration=get("docker_storage_migration", "none"),
-                             pin_image_store=bool(get("docker_storage_pin_image_store")),
-                             remove_unit_flags=bool(get("docker_storage_remove_unit_flags")),
+                             pin_image_store=get("docker_storage_pin_image_store"),
+                             remove_unit_flags=get("docker_storage_remove_unit_flags"),
                              resuming=bool(resume))
         errors.extend(daemon.pop("errors"))
         result["daemon"] = daemon
     result["vacate"] = bool(manage and choice["prepare"] and not facts.get("data_root_empty", True))
+    backing = facts.get("backing_fs") or {}
+    if result["vacate"] and backing.get("mount_point") == data_root:
+        errors.append("docker_storage_data_root %s is itself a mount point (%s, %s) that holds a Docker state: a mount "
+                      "point cannot be moved aside, and the new %s storage would hide it. Move its content yourself "
+                      "(or migrate Docker's data), unmount it, then run again; or choose another data-root" % (
+                          data_root, backing.get("source"), backing.get("fstype"), choice["prepare"]))
+    if result["vacate"] and not get("docker_storage_docker_unit_dropin"):
+        errors.append("docker_storage_docker_unit_dropin is false, but moving %s aside needs the drop-in that keeps "
+                      "docker from starting on the empty data-root meanwhile (and after a power cut): set it to true "
+                      "for this run" % data_root)
     previous = docker.get("driver") or (resume or {}).get("from", {}).get("driver") or "previous"
     result["aside"] = (resume or {}).get("aside") or "%s.cowstack-%s" % (data_root, previous)
     if result["vacate"] and not resume and result["aside"] in (facts.get("data_root_siblings") or []):
@@ -182,6 +219,10 @@ def evaluate(inputs, facts, check_mode=False):
         result["load_images"] = result["save_images"]
     mismatch = _mismatch(docker, choice, data_root) if docker.get("running") else {}
     result["restart_pending"] = bool(manage and not result["docker_missing"] and (resume or mismatch))
+    # A switch is recorded as it goes: one that moves the data-root aside, saves images, or makes dockerd see
+    # another driver, data-root or image store. Not without Docker (nothing runs that could be cut short mid-way).
+    result["journaled"] = bool(manage and not result["docker_missing"] and (
+        resume or result["vacate"] or result["save_images"] or result["daemon"].get("switch")))
     if resume:
         warnings.append("an earlier run was cut short in phase %s of the switch to %s (started %s): this run finishes "
                         "it" % (resume.get("phase"), choice["driver"], resume.get("started")))

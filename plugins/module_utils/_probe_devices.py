@@ -160,15 +160,16 @@ def has_lab_marker(path):
     return os.path.isfile(sidecar_name(path))
 
 
-def write_lab_marker(path):
-    """Mark ``path`` as a lab file this collection made: the xattr, or the marker file where xattrs are refused."""
+def write_lab_marker(path, final=None):
+    """Mark ``path`` as a lab file this collection made: the xattr, or the marker file where xattrs are refused
+    (named after ``final``, the name ``path`` will be renamed to)."""
     try:
         os.setxattr(path, MARKER_XATTR, MARKER_VALUE)
         return "xattr %s" % MARKER_XATTR
     except OSError as exc:
         if exc.errno not in (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
             raise
-    marker = sidecar_name(path)
+    marker = sidecar_name(final or path)
     fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(MARKER_VALUE + b"\n")

@@ -38,10 +38,10 @@ def _compression(value, version):
         if zstd.group(1):
             if level in range(1, 11) or level in (20, 30, 40, 50, 60, 70, 80, 90, 100, 500, 1000):
                 return None
-            return "zstd-fast levels are 1-10, 20-100 in tens, 500 and 1000"
+            return "use a zstd-fast level of 1-10, 20-100 in tens, 500 or 1000"
         if 1 <= level <= 19:
             return None
-        return "zstd levels are 1 to 19"
+        return "use a zstd level of 1 to 19"
     return "unknown compression; use lz4 (default), zstd, zstd-1..19, gzip-1..9, zle or off"
 
 
@@ -123,7 +123,7 @@ def validate_properties(properties, zfs_version=None):
         value = str(value)
         rule = PROPERTY_RULES.get(prop)
         if rule is None and ":" not in prop:
-            errors.append("unknown or unmanaged ZFS property %r (managed: %s; user properties contain ':')"
+            errors.append("unknown or unmanaged ZFS property %r: use one of %s (user properties contain ':')"
                           % (prop, ", ".join(sorted(PROPERTY_RULES))))
             continue
         problem = rule(value, version) if rule else None

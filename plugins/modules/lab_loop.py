@@ -83,13 +83,21 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._units imp
 
 
 def create(path, size):
-    """A new sparse file of ``size`` bytes, mode 0600; fails if anything appeared at ``path`` meanwhile."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """A new sparse file of ``size`` bytes, mode 0600, marked as a lab file before it appears at ``path``: made under
+    a temporary name beside it and renamed, so a crash never leaves an unmarked file there (which every later run
+    would refuse as someone else's). Fails if anything appeared at ``path`` meanwhile."""
+    tmp = "%s.cowstack-new" % path
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.ftruncate(fd, size)
         os.fsync(fd)
     finally:
         os.close(fd)
+    write_lab_marker(tmp, path)
+    if os.path.lexists(path):
+        os.unlink(tmp)
+        raise OSError("%s appeared while the lab file was being made" % path)
+    os.rename(tmp, path)
 
 
 def main():
@@ -142,7 +150,6 @@ def main():
             try:
                 if step == "create":
                     create(path, size)
-                    write_lab_marker(path)
                 elif step == "mark":
                     write_lab_marker(path)
                 elif step == "grow":

@@ -106,13 +106,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def read(path):
+    """The lock's content; None when there is no lock, ``{}`` when it is empty or unreadable (a run cut short while
+    it wrote the file: its holder is known gone)."""
     try:
         with open(path) as handle:
-            return json.loads(handle.read() or "null")
+            content = json.loads(handle.read() or "{}")
     except (IOError, OSError):
-        return None
+        return None if not os.path.lexists(path) else {}
     except ValueError:
         return {}
+    return content if isinstance(content, dict) else {}
 
 
 def take(path, owner):

@@ -11,11 +11,12 @@ module: switch_journal
 short_description: Record a Docker storage switch in progress, so that a run cut short can be finished
 version_added: 0.1.0
 description:
-  - The C(cowstack.docker_storage.docker_storage) role records a switch that saves images or moves the data-root
-    aside as it goes (phase V(saved), V(vacating), V(vacated), V(switched)), and removes the record when the switch
-    is verified or rolled back. A run killed or cut by a power loss in between leaves the record, which the next
-    run reads (M(cowstack.docker_storage.storage_facts) C(switch_journal)) to finish the switch instead of starting
-    over on an empty data-root.
+  - The C(cowstack.docker_storage.docker_storage) role records a switch as it goes (phase V(saved), V(vacating),
+    V(vacated), V(configuring), V(restarting), V(switched)), and removes the record when the switch is verified, or
+    rolled back with docker seen running again (else the phase V(rolled_back) stays as a record, which the next run
+    does not resume). A run killed or cut by a power loss in between leaves the record, which the next run reads
+    (M(cowstack.docker_storage.storage_facts) C(switch_journal)) to finish the switch instead of starting over on an
+    empty data-root.
   - With O(hold_docker), a file beside the journal (C(hold-docker)) keeps docker.service from starting (the role's
     drop-in has C(ConditionPathExists=!) on it) - from the moment the data-root is vacated until the role restarts
     docker itself, so that a power cut in between does not let docker start on the new, still empty storage with
@@ -39,7 +40,7 @@ options:
   phase:
     description: The phase reached.
     type: str
-    choices: [saved, vacating, vacated, restarting, switched]
+    choices: [saved, vacating, vacated, configuring, restarting, switched, rolled_back]
   record:
     description: What the switch is (C(from), C(to), C(aside), C(spool), C(images), C(started), ...).
     type: dict
@@ -88,7 +89,8 @@ def main():
         argument_spec=dict(
             path=dict(type="path", default="/var/lib/cowstack-docker-storage/switch.json"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            phase=dict(type="str", choices=["saved", "vacating", "vacated", "restarting", "switched"]),
+            phase=dict(type="str", choices=["saved", "vacating", "vacated", "configuring", "restarting", "switched",
+                                            "rolled_back"]),
             record=dict(type="dict", default={}),
             hold_docker=dict(type="bool", default=False),
         ),

@@ -42,7 +42,7 @@ def test_lock_taken_refused_and_given_back(tmp_path):
     taken = realhost.run_module("run_lock", {"path": path, "playbook": "site.yml"})
     assert taken["acquired"] and taken["changed"] is False and os.path.exists(path), taken
     holder = json.load(open(path))
-    assert holder["controller"] == socket.gethostname() and holder["playbook"] == "site.yml"
+    assert holder["controller"].startswith(socket.gethostname() + " (pid namespace ") and holder["playbook"] == "site.yml"
     # the ansible process that took it has exited: a new run of this controller takes it over
     again = realhost.run_module("run_lock", {"path": path})
     assert again["acquired"] and again["took_over"]["token"] == holder["token"], again
@@ -54,8 +54,9 @@ def test_a_live_holder_is_waited_for_then_refused(tmp_path):
     path = str(tmp_path / "run" / "role.lock")
     os.makedirs(os.path.dirname(path))
     # a live process of this controller holds it: this test's own python
+    controller = "%s (pid namespace %s)" % (socket.gethostname(), os.stat("/proc/self/ns/pid").st_ino)
     with open(path, "w") as handle:
-        json.dump({"controller": socket.gethostname(), "pid": os.getpid(), "start": None, "token": "live",
+        json.dump({"controller": controller, "pid": os.getpid(), "start": None, "token": "live",
                    "started": "2026-12-03T10:00:00Z", "playbook": "other.yml"}, handle)
     before = open(path).read()
     checked = realhost.run_module("run_lock", {"path": path}, check_mode=True)
@@ -63,13 +64,20 @@ def test_a_live_holder_is_waited_for_then_refused(tmp_path):
     start = time.time()
     refused = realhost.run_module("run_lock", {"path": path, "wait": 3})
     assert refused.get("failed") and time.time() - start >= 3, refused
-    assert "pid %d on controller %s (playbook other.yml) (waited 3 s)" % (os.getpid(), socket.gethostname()) \
+    assert "pid %d on controller %s (playbook other.yml) (waited 3 s)" % (os.getpid(), controller) \
         in refused["msg"], refused["msg"]
     assert open(path).read() == before
-    # another controller's holder is never taken over, even with a pid that runs nowhere here
-    with open(path, "w") as handle:
-        json.dump({"controller": "elsewhere", "pid": 1, "token": "remote"}, handle)
-    assert realhost.run_module("run_lock", {"path": path}).get("failed")
+    # another controller's holder is never taken over, even with a pid that runs nowhere here; nor one of another
+    # pid namespace of this host (a controller in a container)
+    for other in ("elsewhere", "%s (pid namespace 1)" % socket.gethostname()):
+        with open(path, "w") as handle:
+            json.dump({"controller": other, "pid": 999999, "token": "remote"}, handle)
+        assert realhost.run_module("run_lock", {"path": path}).get("failed"), other
+    # an empty lock file (a run cut short while it wrote it) is taken over
+    open(path, "w").close()
+    emptied = realhost.run_module("run_lock", {"path": path})
+    assert emptied["acquired"], emptied
+    realhost.run_module("run_lock", {"path": path, "state": "absent", "token": emptied["token"]})
 
 
 def test_two_role_runs_at_once_one_is_refused(tmp_path):

@@ -191,10 +191,10 @@ CASES = [
     ("raidz2 of two devices", dict(ZFS, docker_storage_devices=["/dev/vdb", "/dev/vdc"], docker_storage_zfs_vdev_type="raidz2"), None,
      "needs at least 3 devices"),
     ("ashift out of range", {"docker_storage_zfs_pool_properties": {"ashift": 20}}, None,
-     "docker_storage_zfs_pool_properties ashift=20: ashift is 9 to 16"),
+     "docker_storage_zfs_pool_properties ashift=20: use an ashift of 9 to 16"),
     ("an unknown pool property", {"docker_storage_zfs_pool_properties": {"ashfit": 12}}, None,
      "docker_storage_zfs_pool_properties: 'ashfit' is not a pool property"),
-    ("a bad failmode", {"docker_storage_zfs_pool_properties": {"failmode": "explode"}}, None, "failmode is wait, continue or panic"),
+    ("a bad failmode", {"docker_storage_zfs_pool_properties": {"failmode": "explode"}}, None, "failmode=explode: use wait, continue or panic"),
     ("compression bogus", {"docker_storage_zfs_properties": {"compression": "bogus"}}, None,
      "docker_storage_zfs_properties: ZFS property compression=bogus"),
     ("checksum md5", {"docker_storage_zfs_properties": {"checksum": "md5"}}, None, "ZFS property checksum=md5: unknown checksum"),
@@ -205,14 +205,14 @@ CASES = [
     ("a misspelt property", {"docker_storage_zfs_properties": {"compresion": "lz4"}}, None, "unknown or unmanaged ZFS property 'compresion'"),
     ("dedup yes", {"docker_storage_zfs_properties": {"dedup": "yes"}}, None, "dedup must be off, on, verify"),
     ("recordsize huge", {"docker_storage_zfs_properties": {"recordsize": "huge"}}, None, "recordsize is a size such as 128K"),
-    ("zstd level 42", {"docker_storage_zfs_properties": {"compression": "zstd-42"}}, None, "zstd levels are 1 to 19"),
+    ("zstd level 42", {"docker_storage_zfs_properties": {"compression": "zstd-42"}}, None, "use a zstd level of 1 to 19"),
     # btrfs
     ("a btrfs checksum md5", {"docker_storage_btrfs_checksum": "md5"}, None, "docker_storage_btrfs_checksum 'md5'"),
     ("a subvolume escaping the filesystem", {"docker_storage_btrfs_subvolume": "../escape"}, None,
      "docker_storage_btrfs_subvolume: btrfs subvolume '../escape'"),
     ("an empty subvolume", {"docker_storage_btrfs_subvolume": ""}, None, "docker_storage_btrfs_subvolume: btrfs subvolume ''"),
     ("a label with a newline", {"docker_storage_btrfs_label": "doc\nker"}, None, "docker_storage_btrfs_label"),
-    ("a label too long", {"docker_storage_btrfs_label": "x" * 256}, None, "a label is 1 to 255 bytes"),
+    ("a label too long", {"docker_storage_btrfs_label": "x" * 256}, None, "give a label of 1 to 255 bytes"),
     ("a misspelt mount option", {"docker_storage_btrfs_mount_options": ["noatme"]}, None,
      "docker_storage_btrfs_mount_options: unknown btrfs mount option 'noatme'"),
     ("a zstd level the kernel refuses", {"docker_storage_btrfs_mount_options": ["compress=zstd:42"]}, None, "btrfs mount option compress=zstd:42"),
@@ -261,6 +261,23 @@ CASES = [
      "an earlier run was cut short while switching Docker from overlay2 to btrfs"),
     ("an unreadable journal", ZFS, journal(error="/var/lib/cowstack-docker-storage/switch.json is not a JSON object"),
      "the switch journal is unreadable"),
+    ("a boolean that is not one", {"docker_storage_manage_daemon": "maybe"}, None,
+     "docker_storage_manage_daemon 'maybe' is not a boolean: use true or false"),
+    ("the journal inside the data-root", {"docker_storage_journal": "/var/lib/docker/switch.json"}, None,
+     "docker_storage_journal /var/lib/docker/switch.json is inside docker_storage_data_root"),
+    ("a lock wait that is not a number", {"docker_storage_lock_wait": "soon"}, None,
+     "docker_storage_lock_wait 'soon' must be a whole number of seconds"),
+    ("a device holding ext4 (safe mode, before any package is installed)", BTRFS,
+     device_facts("/dev/vdb", probe={"TYPE": "ext4"}, holds=["a ext4 signature"]),
+     "refusing to use /dev/vdb: it holds a ext4 signature. If its content may be destroyed, set docker_storage_safe_mode"),
+    ("a device mounted elsewhere", BTRFS, device_facts("/dev/vdb", mounted_at=["/srv/data"]),
+     "docker_storage_devices entry /dev/vdb is mounted at /srv/data: unmount it first"),
+    ("a data-root that is its own mount point, to be vacated", BTRFS,
+     lambda f: (running_overlay2_with_images(f), f["backing_fs"].update(mount_point="/var/lib/docker", source="/dev/sdb1"),
+                f)[2], "docker_storage_data_root /var/lib/docker is itself a mount point (/dev/sdb1, ext4)"),
+    ("the drop-in off while the data-root is to be vacated", dict(BTRFS, docker_storage_docker_unit_dropin=False,
+                                                                  docker_storage_migration="save_load"),
+     running_overlay2_with_images, "docker_storage_docker_unit_dropin is false, but moving /var/lib/docker aside needs"),
     ("an earlier aside directory in the way", BTRFS, lambda f: (running_overlay2_with_images(f), f.update(
         data_root_siblings=["/var/lib/docker.cowstack-overlay2"]), f)[2],
      "/var/lib/docker would move aside to /var/lib/docker.cowstack-overlay2, which already exists"),
@@ -276,12 +293,31 @@ def test_refused_naming_the_input(name, inputs, facts_change, fragment):
     result = evaluate(wanted, facts)
     assert result["errors"], "%s was accepted: %s" % (name, result)
     assert any(fragment in e for e in result["errors"]), result["errors"]
-    # a message says what to do: each ends a sentence and none is a bare "invalid"
-    assert all(len(e) > 40 for e in result["errors"]), result["errors"]
+    for error in result["errors"]:
+        assert says_what_to_do(error), "no advice in: %s" % error
+
+
+# Each refusal tells the operator what to do: an instruction, or the allowed values.
+ADVICE = ("use ", "give ", "set ", "choose ", "name ", "install ", "remove ", "write it as", "quote ", "move ", "add ",
+          "run again", "must be", "such as", "unmount ", "boot ", "keep ", "list ", "check ")
+
+
+def says_what_to_do(message):
+    return any(word in message.lower() for word in ADVICE)
 
 
 def test_the_table_is_at_least_forty_inputs():
     assert len(CASES) >= 40
+
+
+def test_booleans_given_as_strings_are_read_as_ansible_reads_them():
+    """-e docker_storage_manage_daemon=false arrives as the string "false": the plan must not vacate then (the tasks
+    read it with | bool and skip the daemon step)."""
+    wanted = dict(DEFAULTS, docker_storage_manage_daemon="false", docker_storage_install_packages="no", **BTRFS)
+    facts = no_btrfs_tools(running_overlay2_with_images(host(wanted)))
+    result = evaluate(wanted, facts)
+    assert not result["vacate"] and result["daemon"] == {} and not result["journaled"]
+    assert any("install btrfs-progs" in e for e in result["errors"]), "install_packages 'no' was read as true"
 
 
 def test_the_defaults_are_accepted():

@@ -162,15 +162,35 @@ def test_killed_mid_save_starts_over():
 
 
 def test_daemon_json_written_but_docker_not_restarted():
-    """Converged files, dockerd still on the old driver: restart it, though no file changes."""
+    """Killed after daemon.json was written, dockerd still on the old driver with its images: the journal of the first
+    run (phase configuring) is finished - no refusal for the images a rerun would see as hidden (they were saved),
+    a restart though no file changes, the images of the first run to load, and daemon.json of before the first run
+    kept for a rollback (not the one the first run wrote)."""
     def old_driver_running(facts):
         running_overlay2_with_images(facts)
-        facts["docker"]["images"] = 0
         facts["backing_fs"]["fstype"] = "zfs"
-        facts["daemon_json"].update(exists=True, content={"storage-driver": "zfs"})
-    result = plan_for(old_driver_running, docker_storage_migration="none")
+        facts["data_root_empty"] = False
+        facts["daemon_json"].update(exists=True, content={"storage-driver": "zfs", "log-driver": "json-file"})
+        facts["switch_journal"] = journal("configuring", aside=None, daemon_json_existed=True,
+                                          daemon_json_before={"log-driver": "json-file"})
+    result = plan_for(old_driver_running)
     assert result["errors"] == [], result["errors"]
-    assert result["restart_pending"] and not result["daemon"]["write"]
+    assert result["restart_pending"] and not result["daemon"]["write"] and not result["save_images"]
+    assert result["resume"]["phase"] == "configuring" and result["load_images"]
+    assert result["journal_keep"]["daemon_json_before"] == {"log-driver": "json-file"}
+
+
+def test_saved_but_docker_still_runs_the_old_driver_starts_over():
+    """The save was recorded, then the run died before anything moved; docker kept running for days: a fresh save
+    (images may have come since), and what the host had before the first run is kept."""
+    def still_running(facts):
+        running_overlay2_with_images(facts)
+        facts["switch_journal"] = journal("saved", aside=None, dropin_before=False, daemon_json_existed=False,
+                                          **{"from": {"driver": "overlay2", "data_root": "/var/lib/docker"}})
+    result = plan_for(still_running)
+    assert result["errors"] == [] and result["resume"] is None and result["save_images"]
+    assert result["journal_keep"] == {"dropin_before": False, "daemon_json_existed": False}
+    assert result["journaled"]
 
 
 def test_a_converged_host_needs_no_restart():

@@ -182,7 +182,7 @@ def test_safe_mode_refuses_a_device_with_a_signature(run_module):
     ({"pool": "tank;reboot"}, "no spaces"),
     ({"pool": "tank", "dataset": "tank/$(id)"}, "'$'"),
     ({"pool": "tank", "dataset": "other/docker"}, "is not in pool"),
-    ({"pool": "tank", "properties": {"compression": "zstd-20"}}, "zstd levels"),
+    ({"pool": "tank", "properties": {"compression": "zstd-20"}}, "zstd level of"),
     ({"pool": "tank", "properties": {"atime": "sometimes"}}, "must be on or off"),
     ({"pool": "tank", "vdev_type": "mirror", "devices": ["/dev/vdb"]}, "at least 2 devices"),
 ])
