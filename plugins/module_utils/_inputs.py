@@ -40,6 +40,8 @@ def boolean(value):
     if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
         return value.strip().lower() in _TRUE
     return None
+
+
 _SERVICE = re.compile(r"^[A-Za-z0-9:_.@-]+\.service$")
 _POOL_PROPERTY = re.compile(r"^(feature@)?[a-z_]+$")
 # Pool properties settable at create: name -> check of the value (None: any value).

@@ -83,13 +83,14 @@ def _journal(facts, choice, data_root):
             return None, keep, []
         return journal, keep, []
     frm = journal.get("from") or {}
-    return None, {}, ["an earlier run was cut short while switching Docker from %s to %s (phase %s, started %s; the "
-                  "previous state is in %s, the saved images in %s). Run again with that run's settings to finish "
-                  "it; or put the previous state back by hand (stop docker, unmount %s, move %s back, restore "
-                  "daemon.json from its backup, start docker) and remove %s" % (
-                      frm.get("driver") or "?", to.get("driver") or "?", journal.get("phase"), journal.get("started"),
-                      journal.get("aside") or "place", journal.get("spool") or "no spool", data_root,
-                      journal.get("aside") or "it", path)]
+    return None, {}, [
+        "an earlier run was cut short while switching Docker from %s to %s (phase %s, started %s; the previous state "
+        "is in %s, the saved images in %s). Run again with that run's settings to finish it; or put the previous "
+        "state back by hand (stop docker, unmount %s, move %s back, restore daemon.json from its backup, start "
+        "docker) and remove %s" % (
+            frm.get("driver") or "?", to.get("driver") or "?", journal.get("phase"), journal.get("started"),
+            journal.get("aside") or "place", journal.get("spool") or "no spool", data_root,
+            journal.get("aside") or "it", path)]
 
 
 def _mismatch(docker, choice, data_root):

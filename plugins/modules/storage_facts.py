@@ -763,9 +763,8 @@ def main():
     host = host_view(facts)
     band = band_for(docker["version"])
     # "If nothing were set": no storage-driver, but daemon.json's image store switch and userns-remap count
-    pick = dockerd_pick(host, band, {"userns-remap": content.get("userns-remap"),
-                                     "features": content.get("features") if isinstance(content.get("features"),
-                                                                                        dict) else {}})
+    features = content.get("features") if isinstance(content.get("features"), dict) else {}
+    pick = dockerd_pick(host, band, {"userns-remap": content.get("userns-remap"), "features": features})
     if docker["version"] is None:
         pick["reason"] = "Docker is not installed; with Docker %d.x: %s" % (band.since[0], pick["reason"])
     facts["default_driver"] = pick["driver"]
