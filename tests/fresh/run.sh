@@ -8,8 +8,8 @@
 #     --level test   make audit, make test SKIP_VM=1 (unit, sanity, lint, docs, importer, integration)
 #     --keep         keep the chroot afterwards (it is removed otherwise, and always rebuilt)
 #
-# The chroot runs in a mount namespace of its own (/proc, /sys, /dev bind-mounted read-write for loop devices
-# and dockerd, /run a tmpfs); on any exit its mounts are unmounted (umount -R), the processes still running
+# The chroot runs in a mount namespace of its own (its root bound onto itself, /proc, /sys, /dev bind-mounted
+# read-write for loop devices and dockerd, /run a tmpfs); on any exit its mounts are unmounted (umount -R), the processes still running
 # inside are stopped by pid, and loop devices backed by files inside are detached.
 #
 # Environment: COWSTACK_FRESH_DIR (default /var/tmp/cowstack-fresh), COWSTACK_DEBIAN_MIRROR (default: the
@@ -22,12 +22,12 @@ if [[ ${1:-} == --in-namespace ]]; then
   dir=$2
   shift 2
   undo() {
-    local m
-    for m in run dev sys proc; do
-      if mountpoint -q "$dir/$m"; then umount -R "$dir/$m" || umount -R -l "$dir/$m"; fi
-    done
+    if mountpoint -q "$dir"; then umount -R "$dir" || umount -R -l "$dir"; fi
   }
   trap undo EXIT
+  # The chroot's root a mount point of its own, so that /proc/self/mountinfo inside shows the filesystem
+  # under / (and under Docker's data-root) as on a real machine.
+  mount --bind "$dir" "$dir"
   mount -t proc proc "$dir/proc"
   mount --rbind /sys "$dir/sys" && mount --make-rslave "$dir/sys"
   mount --rbind /dev "$dir/dev" && mount --make-rslave "$dir/dev"
