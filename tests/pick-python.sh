@@ -15,8 +15,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 role=${1:?usage: $0 main|oldest [PYTHON]}
 given=${2:-}
 
-version_of() {  # the X.Y an interpreter reports, or nothing when it does not run
-  "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true
+version_of() {  # the X.Y an interpreter reports; nothing when it does not run or is a venv's (make's PATH has .venv/bin)
+  "$1" -c 'import sys; sys.prefix == sys.base_prefix and print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true
 }
 
 candidates() {  # pyenv's builds first (when pyenv is there), then the interpreters on PATH
@@ -76,7 +76,7 @@ if [ -z "$best" ]; then
     main) need="Python 3.11 to 3.13 (ansible-core 2.19 on 3.11, 2.21 on 3.12 and 3.13)" ;;
     oldest) need="Python 3.10 to 3.13 (ansible-core 2.17 runs on 3.10 to 3.12)" ;;
   esac
-  echo "no Python for the $role venv: it needs $need; found: ${seen[*]:-none}." \
+  echo "no Python for the $role venv: it needs $need; found: ${seen[*]:-none} (a venv's interpreter does not count)." \
        "Install python3 (Debian 12 and 13 have one that fits) or set the Makefile's PY_MAIN / PY_MIN." >&2
   exit 1
 fi

@@ -18,6 +18,9 @@ description:
     file is reported and left alone.
   - Coming back after a reboot is the job of the systemd unit the C(cowstack.docker_storage.docker_storage)
     role installs from RV(device) and O(path).
+requirements:
+  - C(losetup) (util-linux) and loop device support in the kernel, on the managed node.
+  - Root.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:

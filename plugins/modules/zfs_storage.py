@@ -25,6 +25,9 @@ description:
     drift and refused, never fixed by recreating. A data-root that already holds files is never mounted over.
   - Written because community.general's zpool and zfs modules do not compare the vdev layout or refuse an
     C(ashift) change, and do not check a device's content before C(zpool create).
+requirements:
+  - C(zpool) and C(zfs) (zfsutils-linux) and the ZFS kernel module, C(blkid) (util-linux), on the managed node.
+  - Root.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -87,13 +90,24 @@ dataset:
   returned: always
   type: str
 layout:
-  description: The pool's vdev layout as read (C(vdev_type), C(devices)); null before the pool exists.
+  description: The pool's vdev layout as read; null before the pool exists.
   returned: always
   type: dict
+  contains:
+    vdev_type:
+      description: V(single), V(mirror), V(raidz1) to V(raidz3), or V(mixed).
+      type: str
+    devices:
+      description: The pool's member devices.
+      type: list
+      elements: str
 properties:
-  description: The dataset's managed properties after the run (values and sources), as read.
+  description:
+    - The dataset's managed properties (and C(mountpoint), C(mounted)) after the run, as read with C(zfs get -p),
+      each property name mapping to its C(value) and C(source).
   returned: always
   type: dict
+  sample: {"compression": {"value": "lz4", "source": "local"}, "atime": {"value": "off", "source": "inherited from tank"}}
 warnings_list:
   description: Warnings about the chosen settings (dedup RAM, CPU-bound compression).
   returned: always
