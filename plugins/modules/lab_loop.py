@@ -11,7 +11,7 @@ module: lab_loop
 short_description: A file of a given size attached as a loop device, for a lab host's Docker storage
 version_added: 0.1.0
 description:
-  - The seeds' C(dd) + C(losetup) practice done safely. Creates the file O(path) of O(size) (sparse) when it
+  - The usual lab practice of C(dd) + C(losetup), done safely. Creates the file O(path) of O(size) (sparse) when it
     does not exist, after checking that its filesystem has room for all of it, and attaches it to a loop device
     unless it already is. Returns the device, which the storage modules then use like a disk.
   - A file that is smaller than O(size) is grown (never shrunk) and the loop device's size refreshed; a larger
