@@ -47,7 +47,8 @@ def test_audit_changes_nothing_and_writes_the_report(tmp_path, check):
 def test_audit_sees_a_running_daemon_through_its_socket(tmp_path, loopfs):
     with loopfs("btrfs") as mnt:
         data_root = os.path.join(mnt, "docker")
-        with realhost.dockerd(data_root) as daemon:
+        # the driver named: dockerd's own pick on btrfs is btrfs on Docker 20.10 and overlay2 from 23.0 (Debian 13's 26.1)
+        with realhost.dockerd(data_root, driver="btrfs") as daemon:
             assert daemon.started, daemon.error_line()
             host = "unix://" + daemon.socket
             proc = audit(tmp_path, "docker_storage_docker_host=%s" % host, "docker_storage_data_root=%s" % data_root,
