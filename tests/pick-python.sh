@@ -27,8 +27,9 @@ candidates() {  # pyenv's builds first (when pyenv is there), then the interpret
       prefix=$(pyenv prefix "$v" 2>/dev/null) && [ -n "$prefix" ] && echo "$prefix/bin/python3"
     done
   fi
-  for v in 3.13 3.12 3.11 3.10; do command -v "python$v" 2>/dev/null || true; done
-  command -v python3 2>/dev/null || true
+  # every match on PATH, not only the first: make puts .venv/bin (which does not count) before the system's
+  for v in 3.13 3.12 3.11 3.10; do type -ap "python$v" 2>/dev/null || true; done
+  type -ap python3 2>/dev/null || true
 }
 
 # requirements file for ROLE on Python X.Y, or nothing when none fits

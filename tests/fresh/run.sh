@@ -122,9 +122,9 @@ if [[ -e $dir ]]; then
   rm -rf --one-file-system "$dir"
 fi
 mkdir -p "$dir"
-log "debootstrap $SUITE (minbase + python3, ca-certificates) from the host's mirror"
+log "debootstrap $SUITE (minbase + python3, ca-certificates, systemd, as a Debian machine has them) from the host's mirror"
 t=$(date +%s)
-debootstrap --variant=minbase --include=python3,ca-certificates "$SUITE" "$dir" "$MIRROR" > "$base/$IMAGE.debootstrap.log" 2>&1 || {
+debootstrap --variant=minbase --include=python3,ca-certificates,systemd "$SUITE" "$dir" "$MIRROR" > "$base/$IMAGE.debootstrap.log" 2>&1 || {
   tail -n 20 "$base/$IMAGE.debootstrap.log" >&2; exit 1; }
 log "debootstrap: $(( $(date +%s) - t )) s"
 
