@@ -129,12 +129,13 @@ debootstrap --variant=minbase --include=python3,ca-certificates,systemd "$SUITE"
 log "debootstrap: $(( $(date +%s) - t )) s"
 
 # The host's network may intercept TLS with a CA of its own, which any machine on it has to trust: the
-# chroot trusts the CAs the host added (/usr/local/share/ca-certificates), and pip uses the system bundle.
-extra_env=()
+# chroot trusts the CAs the host added (/usr/local/share/ca-certificates), and pip (which has a bundle of its
+# own) uses the system's, through /etc/pip.conf, which also reaches the pip runs of ansible-test (an
+# environment variable does not: ansible-test 2.17 runs pip with an environment of its own).
 if compgen -G "/usr/local/share/ca-certificates/*.crt" > /dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/"
   chroot "$dir" update-ca-certificates > /dev/null 2>&1
-  extra_env+=(PIP_CERT=/etc/ssl/certs/ca-certificates.crt)
+  printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > "$dir/etc/pip.conf"
 fi
 
 git clone --quiet --no-hardlinks --no-checkout "$repo" "$dir/root/docker_storage"
@@ -165,5 +166,4 @@ EOF
 
 log "level $level, commit ${commit:0:7}"
 unshare --mount --propagation slave -- bash "$SCRIPT" --in-namespace "$dir" \
-  HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb \
-  "${extra_env[@]}"
+  HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb
