@@ -12,6 +12,9 @@
 # read-write for loop devices and dockerd, /run a tmpfs); on any exit its mounts are unmounted (umount -R), the processes still running
 # inside are stopped by pid, and loop devices backed by files inside are detached.
 #
+# pytest prints the reason of every skipped test (PYTEST_ADDOPTS=-rs inside), so the log says what a chroot
+# cannot do. CI is not passed in: the oldest sanity may then fall back to ansible-core 2.18 on Debian 13.
+#
 # Environment: COWSTACK_FRESH_DIR (default /var/tmp/cowstack-fresh), COWSTACK_DEBIAN_MIRROR (default: the
 # host's apt configuration). Needs root, debootstrap, unshare (util-linux), git.
 set -euo pipefail
@@ -166,4 +169,4 @@ EOF
 
 log "level $level, commit ${commit:0:7}"
 unshare --mount --propagation slave -- bash "$SCRIPT" --in-namespace "$dir" \
-  HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb
+  HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb PYTEST_ADDOPTS=-rs
