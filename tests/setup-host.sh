@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# Debian packages the tests use. Installs only what is missing; needs root.
+# Debian packages, by what needs them. Installs only what is missing; installing needs root.
+#
+#   tests/setup-host.sh venv    what a venv of Debian's python3 needs (python3-venv), make and git: `make audit`
+#   tests/setup-host.sh test    and what the tests need (docker.io, mkfs tools, ...): `make test SKIP_VM=1`
+#   tests/setup-host.sh [all]   and what the VM scenarios need (qemu, debootstrap): `make test`
 set -euo pipefail
-packages=(docker.io btrfs-progs xfsprogs e2fsprogs util-linux busybox-static git rsync
-          qemu-system-x86 qemu-utils debootstrap openssh-client cron)
+profile=${1:-all}
+packages=(python3-venv make git)
+case $profile in
+  venv) ;;
+  test|all)
+    packages+=(docker.io btrfs-progs xfsprogs e2fsprogs util-linux busybox-static rsync openssh-client cron)
+    [ "$profile" = all ] && packages+=(qemu-system-x86 qemu-utils debootstrap)
+    ;;
+  *) echo "usage: $0 [venv|test|all]" >&2; exit 2 ;;
+esac
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "not a Debian system: install the equivalents of ${packages[*]} yourself" >&2
+  exit 0
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "host packages present"
+  echo "host packages present ($profile)"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then

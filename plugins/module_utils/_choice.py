@@ -15,7 +15,7 @@ from ._drivers import (
 from ._storage_opts import validate_storage_opts
 from ._version import parse_version
 
-# The seeds' scenarios: policy -> (preferred driver, why the seeds pick it).
+# The storage guide's scenarios: policy -> (preferred driver, why it is preferred there).
 SCENARIOS = {
     "general": ("overlay2", "general / CI: overlay2 on ext4 or xfs (ftype=1) gives the fastest builds and starts"),
     "enterprise": ("zfs", "enterprise, integrity first: zfs with checksum=sha256, compression=lz4, atime=off "
@@ -39,7 +39,7 @@ def policy_filesystem(policy):
 
 
 def anti_patterns(driver, host, opts, store="graphdriver"):
-    """The seeds' anti-patterns for a driver on a host -> (warnings, errors)."""
+    """The anti-patterns of a driver on a host -> (warnings, errors)."""
     warnings, errors = [], []
     if store == "containerd":
         graph = GRAPHDRIVER_OF.get(driver, driver)
@@ -57,15 +57,16 @@ def anti_patterns(driver, host, opts, store="graphdriver"):
                 warnings.append("%s (not checked: the facts do not say where it is)" % need)
         return warnings, errors
     if driver == "overlay2" and host.fstype == "btrfs":
-        warnings.append("overlay2 on a btrfs backing filesystem is an anti-pattern (seeds): use the btrfs driver, "
+        warnings.append("overlay2 on a btrfs backing filesystem is an anti-pattern (Docker supports overlay2 on "
+                        "ext4 and xfs only, and btrfs has a driver of its own): use the btrfs driver, "
                         "or put data-root on ext4 or xfs (ftype=1)")
     if driver == "overlay2" and host.fstype == "zfs":
         warnings.append("overlay2 on ZFS has open bugs (moby#46337, moby#51546; slow unmounts, openzfs#15581): "
                         "prefer the zfs driver")
     if driver == "devicemapper":
         if not any(str(o).lower().startswith("dm.thinpooldev=") for o in opts or ()):
-            errors.append("devicemapper without dm.thinpooldev is loop-lvm, which was never for production (seeds): "
-                          "use overlay2, btrfs or zfs")
+            errors.append("devicemapper without dm.thinpooldev is loop-lvm, which Docker documents as for testing "
+                          "only (slow, and its sparse files fill the disk unseen): use overlay2, btrfs or zfs")
         else:
             warnings.append(DEPRECATED["devicemapper"])
     elif driver in DEPRECATED:
@@ -103,7 +104,7 @@ def _fallbacks(host, band, preferred):
 
 
 def _discouraged(driver, host):
-    """overlay2 over a copy-on-write filesystem that has a native driver (the seeds' anti-pattern)."""
+    """overlay2 over a copy-on-write filesystem that has a native driver (an anti-pattern)."""
     return driver in ("overlay2", "overlay") and host.fstype in ("btrfs", "zfs")
 
 

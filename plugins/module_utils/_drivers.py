@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """dockerd's own storage rules, per Docker release, as tables. Pure: no I/O, no Ansible objects.
 
-Sources: shared/REFERENCE.md (moby's graphdriver selection and per-driver Init checks),
-checked against a real dockerd by tests/integration/test_oracle_dockerd.py.
+Sources: moby's graphdriver selection (its priority list per release, prior state) and each driver's Init
+checks, checked against a real dockerd by tests/integration/test_oracle_dockerd.py.
 
 Three questions are answered here:
 

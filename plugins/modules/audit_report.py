@@ -15,6 +15,8 @@ description:
     errors) under O(dest) on the controller.
   - Runs on the controller only; the managed hosts are not contacted, so the task reports no change.
   - Files are written atomically (temporary file, then rename), mode 0644.
+requirements:
+  - None on the managed nodes; it runs on the controller only.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -82,13 +84,38 @@ files:
   type: list
   elements: str
 fleet:
-  description:
-    - The fleet summary also written to C(fleet.json) (C(hosts), C(drivers_now), C(recommended), C(with_drift),
-      C(with_warnings), C(with_errors), C(not_audited)).
+  description: The fleet summary, also written to C(fleet.json).
   returned: success
   type: dict
+  contains:
+    hosts:
+      description: Number of hosts audited.
+      type: int
+    drivers_now:
+      description: Number of hosts per driver in use (V(none) for no driver).
+      type: dict
+      sample: {"overlay2": 12, "zfs": 3}
+    recommended:
+      description: Number of hosts per driver the policy recommends.
+      type: dict
+    with_drift:
+      description: Hosts whose driver or image store differs from the recommendation.
+      type: list
+      elements: str
+    with_warnings:
+      description: Hosts with warnings.
+      type: list
+      elements: str
+    with_errors:
+      description: Hosts where the policy cannot be applied as it stands.
+      type: list
+      elements: str
+    not_audited:
+      description: Hosts of O(hosts) without an audit result (unreachable, or their facts could not be gathered).
+      type: list
+      elements: str
 lines:
-  description: Each audited host's readable summary lines, shown once for the fleet.
+  description: Each audited host's readable summary lines (host name to list of lines), shown once for the fleet.
   returned: success
   type: dict
 """

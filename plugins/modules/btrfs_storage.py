@@ -27,6 +27,9 @@ description:
     algorithm that differs, and C(filesystem) does not look for partition tables or mounts before mkfs;
     C(btrfs_subvolume) (community.general 13.5) fails outright when O(devices) are given as
     C(/dev/disk/by-id/...) links, which is how stable device names are usually written.
+requirements:
+  - C(btrfs) and C(mkfs.btrfs) (btrfs-progs), C(mount), C(umount) and C(blkid) (util-linux), on the managed node.
+  - Root, and btrfs support in the kernel.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -118,9 +121,20 @@ checksum:
   returned: always
   type: str
 profiles:
-  description: Data and metadata profiles as btrfs reports them.
+  description: The profiles as C(btrfs filesystem df) reports them (lower case); empty before mkfs.
   returned: always
   type: dict
+  sample: {"data": "single", "metadata": "dup", "system": "dup"}
+  contains:
+    data:
+      description: The data profile.
+      type: str
+    metadata:
+      description: The metadata profile.
+      type: str
+    system:
+      description: The system profile.
+      type: str
 warnings_list:
   description: Warnings about the chosen settings.
   returned: always

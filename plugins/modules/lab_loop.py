@@ -11,7 +11,7 @@ module: lab_loop
 short_description: A file of a given size attached as a loop device, for a lab host's Docker storage
 version_added: 0.1.0
 description:
-  - The C(dd) + C(losetup) practice of a lab host, done safely. Creates the file O(path) of O(size) (sparse)
+  - The usual lab practice of C(dd) + C(losetup), done safely. Creates the file O(path) of O(size) (sparse)
     when it does not exist, after checking that its filesystem has room for all of it, marks it as this
     collection's lab file (an extended attribute, or a marker file beside it where the filesystem has none), and
     attaches it to a loop device unless it already is. Returns the device, which the storage modules then use
@@ -23,6 +23,9 @@ description:
     file is reported and left alone.
   - Coming back after a reboot is the job of the systemd unit the C(cowstack.docker_storage.docker_storage)
     role installs from RV(device) and O(path).
+requirements:
+  - C(losetup) (util-linux) and loop device support in the kernel, on the managed node.
+  - Root.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:

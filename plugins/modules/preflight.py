@@ -21,6 +21,9 @@ description:
     saved and loaded, and whether an earlier run that was cut short is finished.
   - Warnings (an anti-pattern, CPU-bound compression, dedup's memory) are shown as Ansible warnings.
   - An action plugin for the role; it changes nothing on the host.
+requirements:
+  - On the managed node, those of M(cowstack.docker_storage.storage_facts) and M(cowstack.docker_storage.run_lock),
+    which it runs there.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:

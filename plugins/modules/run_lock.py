@@ -20,6 +20,8 @@ description:
     seconds), naming the holder, before anything is changed.
   - The lock is bookkeeping of the run, not managed state - taking and giving it back reports no change. In check
     mode nothing is written; a held lock is reported as a warning.
+requirements:
+  - Root on the managed node (the lock lives under C(/run)).
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:

@@ -27,6 +27,9 @@ description:
     check mode a target that does not exist yet as a dataset or subvolume is a warning (see RV(pending)), not an
     error, so that a check-mode run of a whole stack on a new host works; a target Docker owns is refused in
     every mode.
+requirements:
+  - C(zfs) (zfsutils-linux) for ZFS targets, C(btrfs) (btrfs-progs) for btrfs targets, on the managed node.
+  - Root, to take and destroy snapshots.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -204,7 +207,7 @@ plan:
       type: list
       elements: str
     keep:
-      description: For O(operation=prune), this collection's snapshots kept and the periods keeping them.
+      description: For O(operation=prune), each of this collection's snapshots kept, mapped to the periods keeping it.
       type: dict
     commands:
       description: The commands that change something, as argv lists.
@@ -219,13 +222,61 @@ config:
   description: For O(operation=validate), the configuration normalised (durations in seconds, policies complete).
   returned: when O(operation=validate)
   type: dict
+  contains:
+    version:
+      description: The configuration format, V(1).
+      type: int
+    prefix:
+      description: The snapshot name prefix.
+      type: str
+    policy:
+      description: The default retention, every period (C(frequently) to C(yearly)) and C(min_age) in seconds.
+      type: dict
+    frequent_minutes:
+      description: The length of a C(frequently) slot in minutes.
+      type: int
+    schedule:
+      description: The cron schedule.
+      type: str
+    targets:
+      description: The targets, each with C(target) and, when set, C(policy) and C(snapshot_dir).
+      type: list
+      elements: dict
+    docker:
+      description: What Docker and containerd own and is never snapshotted (C(data_roots), C(containerd_roots), C(zfs_fsnames)).
+      type: dict
+    monitor:
+      description: The C(warn) and C(critical) ages of C(--check), in seconds.
+      type: dict
+    lock_file:
+      description: The run's lock file.
+      type: str
 schedule:
-  description:
-    - For O(operation=validate) with a C(schedule), its cron fields (C(minute), C(hour), C(day), C(month),
-      C(weekday), C(special_time)) and C(on_calendar), the same schedule for a systemd timer (null when systemd
-      cannot express it).
+  description: For O(operation=validate) with a C(schedule), the schedule checked as cron reads it.
   returned: when O(operation=validate)
   type: dict
+  contains:
+    minute:
+      description: The cron minute field, as written.
+      type: str
+    hour:
+      description: The cron hour field.
+      type: str
+    day:
+      description: The cron day-of-month field.
+      type: str
+    month:
+      description: The cron month field.
+      type: str
+    weekday:
+      description: The cron weekday field.
+      type: str
+    special_time:
+      description: The C(@) form given (V(hourly), V(daily), ...), or null.
+      type: str
+    on_calendar:
+      description: The same schedule as a systemd C(OnCalendar=), or null when systemd cannot express it.
+      type: str
 pending:
   description:
     - For O(operation=validate) in check mode, the targets that do not exist (yet) as a dataset or subvolume, with

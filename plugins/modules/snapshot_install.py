@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: snapshot_install
 short_description: Install, update or remove the cowstack-snapshot tool, its configuration and its systemd timer
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The install half of the P(cowstack.docker_storage.docker_storage_snapshot#role) role in one host round trip
     (the role then adds or removes the cron entry with M(ansible.builtin.cron)). It replaces ten tasks, each a
@@ -29,6 +29,11 @@ description:
     starts it when it is not active. O(scheduler=cron) removes that timer and its units if they are there.
   - O(state=absent) stops and removes the timer and its units, the configuration, the wrapper and the tool, and
     the tool's and configuration's directories when nothing else is left in them. Snapshots are kept.
+requirements:
+  - Python 3.7 or later for the installed tool (O(python)); C(zfs) (zfsutils-linux) for ZFS targets, C(btrfs)
+    (btrfs-progs) for btrfs targets.
+  - systemd (C(systemctl), C(systemd-analyze)) with O(scheduler=systemd).
+  - Root.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -136,11 +141,31 @@ changes:
   elements: str
   sample: ["write /etc/cowstack-docker-storage/snapshot.json", "restart cowstack-docker-storage-snapshot.timer"]
 schedule:
-  description:
-    - The schedule's cron fields (C(minute), C(hour), C(day), C(month), C(weekday), C(special_time)) for
-      M(ansible.builtin.cron), and C(on_calendar), the same schedule for a systemd timer.
+  description: The schedule checked as cron reads it, in the fields M(ansible.builtin.cron) takes.
   returned: when O(state=present)
   type: dict
+  contains:
+    minute:
+      description: The cron minute field, as written.
+      type: str
+    hour:
+      description: The cron hour field.
+      type: str
+    day:
+      description: The cron day-of-month field.
+      type: str
+    month:
+      description: The cron month field.
+      type: str
+    weekday:
+      description: The cron weekday field.
+      type: str
+    special_time:
+      description: The C(@) form given (V(hourly), V(daily), ...), or null.
+      type: str
+    on_calendar:
+      description: The same schedule as a systemd C(OnCalendar=), or null when systemd cannot express it.
+      type: str
 on_calendar:
   description: The C(OnCalendar=) the timer uses (O(on_calendar), or the translated schedule).
   returned: when O(state=present) and O(scheduler=systemd)
@@ -150,6 +175,35 @@ config:
   description: The configuration normalised (durations in seconds, policies complete).
   returned: when O(state=present)
   type: dict
+  contains:
+    version:
+      description: The configuration format, V(1).
+      type: int
+    prefix:
+      description: The snapshot name prefix.
+      type: str
+    policy:
+      description: The default retention, every period (C(frequently) to C(yearly)) and C(min_age) in seconds.
+      type: dict
+    frequent_minutes:
+      description: The length of a C(frequently) slot in minutes.
+      type: int
+    schedule:
+      description: The cron schedule.
+      type: str
+    targets:
+      description: The targets, each with C(target) and, when set, C(policy) and C(snapshot_dir).
+      type: list
+      elements: dict
+    docker:
+      description: What Docker and containerd own and is never snapshotted (C(data_roots), C(containerd_roots), C(zfs_fsnames)).
+      type: dict
+    monitor:
+      description: The C(warn) and C(critical) ages of C(--check), in seconds.
+      type: dict
+    lock_file:
+      description: The run's lock file.
+      type: str
 pending:
   description: In check mode, targets that do not exist yet (an earlier task of the run may create them), with the reason.
   returned: when O(state=present)

@@ -19,6 +19,8 @@ description:
     M(cowstack.docker_storage.audit_report) for failed hosts too.
   - One task per host is the point on a fleet; gathering, summarising, printing and asserting as four tasks
     cost a worker and a template pass each per host.
+requirements:
+  - On the managed node, those of M(cowstack.docker_storage.storage_facts), which it runs there.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -66,11 +68,77 @@ EXAMPLES = r"""
 
 RETURN = r"""
 audit:
-  description:
-    - The host's summary, as from P(cowstack.docker_storage.audit_summary#filter)
-      (C(current_driver), C(recommended), C(drift), C(warnings), C(errors), C(lines), ...).
+  description: The host's summary, as from P(cowstack.docker_storage.audit_summary#filter), which describes each key.
   returned: when the facts were gathered
   type: dict
+  contains:
+    host:
+      description: The host's name.
+      type: str
+    kernel:
+      description: The kernel release.
+      type: str
+    data_root:
+      description: Docker's data-root.
+      type: str
+    backing_fs:
+      description: The filesystem under data-root, as a readable line.
+      type: str
+    docker:
+      description: The Docker installation, as a readable line.
+      type: str
+    current_driver:
+      description: The driver in use; null when none.
+      type: str
+    default_driver:
+      description: What this host's dockerd would pick with nothing set.
+      type: str
+    default_driver_reason:
+      description: Why dockerd picks it.
+      type: str
+    policy:
+      description: The policy applied.
+      type: str
+    recommended:
+      description: The driver the policy recommends.
+      type: str
+    image_store:
+      description: The image store that goes with it.
+      type: str
+    storage_opts:
+      description: The storage-opts checked.
+      type: list
+      elements: str
+    prepare:
+      description: The filesystem to prepare first, or null.
+      type: str
+    rules:
+      description: The Docker band whose rules were applied.
+      type: str
+    reasons:
+      description: Why the policy recommends that driver.
+      type: list
+      elements: str
+    drift:
+      description: Differences between what runs now and the recommendation.
+      type: list
+      elements: str
+    warnings:
+      description: Warnings of the choice.
+      type: list
+      elements: str
+    errors:
+      description: Errors of the choice; the host fails when there are any (O(fail_on_errors)).
+      type: list
+      elements: str
+    prior_drivers:
+      description: Driver directories under data-root that hold state.
+      type: list
+      elements: str
+    lines:
+      description: The summary as readable lines.
+      type: list
+      elements: str
 msg:
   description: The summary's readable lines, or why the host failed.
   returned: always

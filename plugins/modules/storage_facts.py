@@ -27,6 +27,11 @@ description:
     C(docker.error).
   - C(d_type) is measured from directory entries already on the filesystem; only on a filesystem with no
     entry to read is a temporary file created and removed again, as dockerd itself does.
+requirements:
+  - Linux with C(/proc) and C(/sys); Python 3 on the managed node.
+  - Read when present, to report what they know - C(xfs_info) (xfsprogs), C(btrfs) and C(mkfs.btrfs)
+    (btrfs-progs), C(zfs) and C(zpool) (zfsutils-linux), C(systemctl) (systemd), C(dockerd) and C(docker),
+    C(fuse-overlayfs).
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -127,10 +132,18 @@ ansible_facts:
       type: dict
       contains:
         kernel:
-          description: C(release) string and C(version) list of ints.
+          description: The running kernel.
           type: dict
           returned: always
           sample: {"release": "6.1.0-28-amd64", "version": [6, 1, 0]}
+          contains:
+            release:
+              description: C(uname -r).
+              type: str
+            version:
+              description: The release's leading numbers.
+              type: list
+              elements: int
         data_root:
           description: Docker's data-root.
           type: str
@@ -140,80 +153,371 @@ ansible_facts:
           description: Where O(data_root) came from (option, daemon.json, service flag, daemon, default).
           type: str
           returned: always
-        backing_fs:
-          description:
-            - Mount holding data-root (C(mount_point), C(source), C(fstype), C(options)), C(xfs_ftype) (int or
-              null), C(d_type) (bool, null when it could not be measured), C(pquota) (bool), C(free_bytes) and
-              C(probe_path).
-          type: dict
-          returned: always
-        available:
-          description:
-            - C(overlay), C(btrfs), C(zfs), C(fuse_overlayfs) (kernel support and tools present), C(zfs_version),
-              and C(zfs_device) (C(/dev/zfs)), C(aufs), C(devicemapper).
-            - The parts apart - C(btrfs_tools), C(btrfs_kernel), C(zfs_tools), C(zfs_kernel), C(xfs_tools) - so a
-              missing part can be named.
-          type: dict
-          returned: always
-        os:
-          description: C(id), C(id_like), C(version_id), C(pretty_name) from C(/etc/os-release), and C(family).
-          type: dict
-          returned: always
-        devices:
-          description:
-            - One entry per O(devices) - C(path), C(exists), C(block), C(problem) (why it cannot be used at all),
-              C(holds) (what it holds), C(root_disk), C(mounted_at), C(size_bytes).
-          type: list
-          elements: dict
-          returned: always
-        lab_file:
-          description:
-            - For O(lab_file) - C(path), C(dir_exists), C(exists), C(symlink), C(regular), C(size), C(marked) (made
-              by this collection), C(probe) (what blkid finds in it), C(device) (its loop device), C(free_bytes).
-          type: dict
-          returned: when O(lab_file) is set
-        switch_journal:
-          description: The record of a driver switch the role started and has not finished (with its C(path)), or null.
-          type: dict
-          returned: always
-        data_root_siblings:
-          description: Paths C(<data-root>.cowstack-*) - Docker states an earlier switch moved aside.
-          type: list
-          elements: str
-          returned: always
-        docker:
-          description:
-            - C(installed), C(version), C(running), C(driver), C(image_store) (graphdriver or containerd),
-              C(driver_status), C(images), C(containers), C(volumes), C(data_root), C(userns_remap), C(host),
-              C(container_names) (up to 50, when containers exist), and C(images_size) with O(gather_image_size).
-          type: dict
-          returned: always
         data_root_empty:
           description: Whether data-root is missing or an empty directory.
           type: bool
           returned: always
+        backing_fs:
+          description: The mount holding data-root (or its nearest existing parent).
+          type: dict
+          returned: always
+          contains:
+            mount_point:
+              description: Where that filesystem is mounted.
+              type: str
+            source:
+              description: Its device or source.
+              type: str
+            fstype:
+              description: Its filesystem type.
+              type: str
+              sample: ext4
+            options:
+              description: Its mount options.
+              type: list
+              elements: str
+            xfs_ftype:
+              description: The xfs C(ftype) (0 or 1); null on other filesystems.
+              type: int
+            d_type:
+              description: Whether directory entries carry their type, measured; null when it could not be measured.
+              type: bool
+            pquota:
+              description: Whether xfs project quota is on (what C(overlay2.size) needs).
+              type: bool
+            free_bytes:
+              description: Free space for root on that filesystem.
+              type: int
+            probe_path:
+              description: The existing path that was measured (data-root or its nearest existing parent).
+              type: str
+        available:
+          description: What the kernel and the installed tools support.
+          type: dict
+          returned: always
+          contains:
+            overlay:
+              description: The overlay filesystem.
+              type: bool
+            btrfs:
+              description: btrfs in the kernel and C(btrfs-progs) installed.
+              type: bool
+            zfs:
+              description: The ZFS module loaded and C(zfsutils-linux) installed.
+              type: bool
+            zfs_version:
+              description: The OpenZFS version (null without ZFS).
+              type: str
+            zfs_device:
+              description: Whether C(/dev/zfs) exists.
+              type: bool
+            fuse_overlayfs:
+              description: C(fuse-overlayfs) and FUSE present.
+              type: bool
+            aufs:
+              description: aufs in the kernel.
+              type: bool
+            devicemapper:
+              description: device-mapper thin provisioning in the kernel.
+              type: bool
+            btrfs_tools:
+              description: C(mkfs.btrfs) and C(btrfs) installed (the parts apart, so a missing one can be named).
+              type: bool
+            btrfs_kernel:
+              description: btrfs in the running kernel (built in or as a module).
+              type: bool
+            zfs_tools:
+              description: C(zfs) and C(zpool) installed.
+              type: bool
+            zfs_kernel:
+              description: The ZFS module loaded or installed for the running kernel.
+              type: bool
+            xfs_tools:
+              description: C(xfs_info) installed.
+              type: bool
+        docker:
+          description: The Docker installation and, when it runs, what the daemon reports.
+          type: dict
+          returned: always
+          contains:
+            installed:
+              description: Whether dockerd or the docker CLI is installed.
+              type: bool
+            version:
+              description: The Docker version (from the daemon, else C(dockerd --version)); null when not installed.
+              type: str
+            running:
+              description: Whether the daemon answered.
+              type: bool
+            driver:
+              description: The storage driver in use (graphdriver) or the snapshotter (containerd image store).
+              type: str
+            image_store:
+              description: V(graphdriver) or V(containerd).
+              type: str
+            driver_status:
+              description: The daemon's C(DriverStatus) pairs.
+              type: list
+              elements: list
+            images:
+              description: Number of images.
+              type: int
+            containers:
+              description: Number of containers.
+              type: int
+            volumes:
+              description: Number of volumes.
+              type: int
+            data_root:
+              description: The daemon's root directory.
+              type: str
+            userns_remap:
+              description: Whether user namespace remapping is on.
+              type: bool
+            api_version:
+              description: The daemon's API version.
+              type: str
+            api_min_version:
+              description: The oldest API version the daemon accepts.
+              type: str
+            api_negotiated:
+              description: The API version the facts asked in (the newest both know, never below the daemon's minimum).
+              type: str
+            container_names:
+              description: Up to 50 containers, C(name (image, status)), when there are containers.
+              type: list
+              elements: str
+            host:
+              description: The daemon address asked.
+              type: str
+            dockerd_path:
+              description: Where dockerd is installed; null when it is not.
+              type: str
+            error:
+              description: Why the daemon was not asked or did not answer; null when it answered.
+              type: str
+            images_size:
+              description: Size of the image layers in bytes.
+              type: int
+              returned: with O(gather_image_size) and a running daemon
         prior_drivers:
           description: Driver directories under data-root that hold state (vfs ignored, as dockerd does).
           type: list
           elements: str
           returned: always
         daemon_json:
-          description: C(path), C(exists), C(valid), C(content), C(error) and C(flag_conflicts).
+          description: dockerd's configuration file.
           type: dict
           returned: always
+          contains:
+            path:
+              description: Its path.
+              type: str
+            exists:
+              description: Whether it exists.
+              type: bool
+            valid:
+              description: Whether it is a readable JSON object (true when it does not exist).
+              type: bool
+            content:
+              description: Its content; null when missing or not valid.
+              type: dict
+            error:
+              description: Why it is not valid; null when it is.
+              type: str
+            flag_conflicts:
+              description: Options set both here and as flags of the docker service, which stops dockerd.
+              type: list
+              elements: dict
+              contains:
+                key:
+                  description: The daemon.json key.
+                  type: str
+                flag:
+                  description: The flag as written, with its value.
+                  type: str
+                file:
+                  description: The unit file or environment file that sets it.
+                  type: str
+                line:
+                  description: Its line in that file.
+                  type: int
         service:
-          description: The docker unit (C(unit), C(drop_ins)), its C(exec_start) and C(flags).
+          description: The docker service unit.
           type: dict
           returned: always
+          contains:
+            unit:
+              description: The unit file; null when there is none.
+              type: str
+            drop_ins:
+              description: Its drop-in files, in the order systemd reads them.
+              type: list
+              elements: str
+            exec_start:
+              description: The effective C(ExecStart), with C(EnvironmentFile) variables expanded.
+              type: str
+            flags:
+              description: The dockerd flags in it that are daemon options.
+              type: list
+              elements: dict
+              contains:
+                flag:
+                  description: The flag as written.
+                  type: str
+                key:
+                  description: The daemon.json key it sets.
+                  type: str
+                value:
+                  description: Its value (null for a switch).
+                  type: str
+                file:
+                  description: The file it is in.
+                  type: str
+                line:
+                  description: Its line there.
+                  type: int
         containerd:
-          description:
-            - Where containerd keeps the data of its btrfs and zfs snapshotters (Docker's containerd image store).
-            - C(managed_by_dockerd) (no system containerd, so dockerd runs its own under the data-root), C(root),
-              C(config), C(certain) (false when the config imports other files, which may move the directories)
-              and C(snapshotters) (C(btrfs), C(zfs); each C(path) from C(root) or the snapshotter's C(root_path),
-              and C(fstype), C(mount_point) of the mount holding it or its nearest existing parent; null when not
-              certain).
+          description: Where containerd keeps the data of its btrfs and zfs snapshotters (Docker's containerd image store).
           type: dict
+          returned: always
+          contains:
+            managed_by_dockerd:
+              description: No system containerd, so dockerd runs its own under the data-root.
+              type: bool
+            root:
+              description: containerd's root directory.
+              type: str
+            config:
+              description: The configuration file read.
+              type: str
+            certain:
+              description: False when the configuration imports other files, which may move the directories.
+              type: bool
+            snapshotters:
+              description: The directories of the btrfs and zfs snapshotters.
+              type: dict
+              contains:
+                btrfs:
+                  description: The btrfs snapshotter's directory.
+                  type: dict
+                  contains: &snapshotter
+                    path:
+                      description: Its path, from C(root) or the snapshotter's C(root_path).
+                      type: str
+                    fstype:
+                      description:
+                        - The filesystem of the mount holding it (or its nearest existing parent); null when not
+                          RV(ansible_facts.docker_storage.containerd.certain).
+                      type: str
+                    mount_point:
+                      description: Where that mount is; null when not certain.
+                      type: str
+                zfs:
+                  description: The zfs snapshotter's directory.
+                  type: dict
+                  contains: *snapshotter
+        os:
+          description: The operating system, from C(/etc/os-release).
+          type: dict
+          returned: always
+          contains:
+            id:
+              description: C(ID).
+              type: str
+              sample: debian
+            id_like:
+              description: C(ID_LIKE).
+              type: str
+            version_id:
+              description: C(VERSION_ID).
+              type: str
+            pretty_name:
+              description: C(PRETTY_NAME).
+              type: str
+            family:
+              description: The Ansible-style OS family (V(Debian), V(RedHat), ...), null when unknown.
+              type: str
+        devices:
+          description: One entry per O(devices), read only.
+          type: list
+          elements: dict
+          returned: always
+          contains:
+            path:
+              description: The device as given.
+              type: str
+            exists:
+              description: Whether it exists.
+              type: bool
+            block:
+              description: Whether it is a block device.
+              type: bool
+            problem:
+              description: Why it cannot be used at all (missing, not under /dev, not a block device); null otherwise.
+              type: str
+            holds:
+              description: What it holds (signatures, partition table, partitions, users, mounts), as phrases.
+              type: list
+              elements: str
+            probe:
+              description: What C(blkid -p) found (C(TYPE), C(LABEL), C(PTTYPE), ...).
+              type: dict
+            root_disk:
+              description: Whether it is (or holds) the system disk.
+              type: bool
+            mounted_at:
+              description: Where it is mounted.
+              type: list
+              elements: str
+            size_bytes:
+              description: Its size.
+              type: int
+        lab_file:
+          description: What O(lab_file) is, read only.
+          type: dict
+          returned: when O(lab_file) is set
+          contains:
+            path:
+              description: The file.
+              type: str
+            dir_exists:
+              description: Whether its directory exists.
+              type: bool
+            exists:
+              description: Whether something is at O(lab_file).
+              type: bool
+            symlink:
+              description: Whether it is a symbolic link.
+              type: bool
+            regular:
+              description: Whether it is a regular file.
+              type: bool
+            size:
+              description: Its size in bytes.
+              type: int
+            marked:
+              description: Whether it carries this collection's lab marker (it made it).
+              type: bool
+            probe:
+              description: What C(blkid -p) finds in it.
+              type: dict
+            device:
+              description: The loop device it is attached to, or null.
+              type: str
+            free_bytes:
+              description: Free space in its directory's filesystem.
+              type: int
+        switch_journal:
+          description:
+            - The record of a driver switch the role started and has not finished (M(cowstack.docker_storage.switch_journal)),
+              with the C(path) it was read from; null when there is none.
+          type: dict
+          returned: always
+        data_root_siblings:
+          description: The paths C(<data-root>.cowstack-*) - Docker states an earlier switch moved aside.
+          type: list
+          elements: str
           returned: always
         default_driver:
           description: The driver this host's dockerd picks with no storage-driver set (null if it refuses to start).
@@ -228,9 +532,17 @@ ansible_facts:
           type: str
           returned: always
         compatible:
-          description: For every graphdriver name dockerd knows, C(ok) (dockerd starts with it) and C(reason).
+          description:
+            - For every graphdriver name dockerd knows, a mapping with C(ok) (dockerd starts with it) and
+              C(reason).
           type: dict
           returned: always
+          sample: {"overlay2": {"ok": true, "reason": "overlay is available and the backing ext4 supports d_type"}}
+        rules:
+          description: The Docker band whose rules were applied (the first version of that band).
+          type: str
+          returned: always
+          sample: "20.10"
 """
 
 import ctypes

@@ -22,6 +22,8 @@ description:
     docker itself, so that a power cut in between does not let docker start on the new, still empty storage with
     the old settings.
   - Written atomically (temporary file, fsync, rename, fsync of the directory), root-only.
+requirements:
+  - Root on the managed node.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:

@@ -23,8 +23,15 @@ description:
     disk and mounted devices never are. The run fails before any change and names the device and what it holds.
   - What cannot be changed in place (the vdev layout, the pool's member devices, C(ashift)) is reported as
     drift and refused, never fixed by recreating. A data-root that already holds files is never mounted over.
-  - Written because community.general's zpool and zfs modules do not compare the vdev layout or refuse an
-    C(ashift) change, and do not check a device's content before C(zpool create).
+  - Written because M(community.general.zpool) (community.general 11.0.0 and later) does compare the vdev layout,
+    but reconciles a difference by C(zpool add) and C(zpool remove), changing the pool's members, where this
+    module reports it and refuses; it sets a different C(ashift) as a pool property (which only applies to
+    vdevs added later) instead of refusing it; and it has no safe mode beyond what C(zpool create) itself refuses
+    without O(community.general.zpool#module:force) (no check for partition tables, holders, the root disk).
+    M(community.general.zfs) manages datasets, not pools.
+requirements:
+  - C(zpool) and C(zfs) (zfsutils-linux) and the ZFS kernel module, C(blkid) (util-linux), on the managed node.
+  - Root.
 author:
   - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
@@ -65,7 +72,7 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Mirrored pool, dataset at the data-root with the seeds' settings
+- name: Mirrored pool, dataset at the data-root with lz4, atime off and sha256 checksums
   cowstack.docker_storage.zfs_storage:
     pool: tank
     vdev_type: mirror
@@ -87,13 +94,24 @@ dataset:
   returned: always
   type: str
 layout:
-  description: The pool's vdev layout as read (C(vdev_type), C(devices)); null before the pool exists.
+  description: The pool's vdev layout as read; null before the pool exists.
   returned: always
   type: dict
+  contains:
+    vdev_type:
+      description: V(single), V(mirror), V(raidz1) to V(raidz3), or V(mixed).
+      type: str
+    devices:
+      description: The pool's member devices.
+      type: list
+      elements: str
 properties:
-  description: The dataset's managed properties after the run (values and sources), as read.
+  description:
+    - The dataset's managed properties (and C(mountpoint), C(mounted)) after the run, as read with C(zfs get -p),
+      each property name mapping to its C(value) and C(source).
   returned: always
   type: dict
+  sample: {"compression": {"value": "lz4", "source": "local"}, "atime": {"value": "off", "source": "inherited from tank"}}
 warnings_list:
   description: Warnings about the chosen settings (dedup RAM, CPU-bound compression).
   returned: always

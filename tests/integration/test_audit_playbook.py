@@ -47,7 +47,8 @@ def test_audit_changes_nothing_and_writes_the_report(tmp_path, check):
 def test_audit_sees_a_running_daemon_through_its_socket(tmp_path, loopfs):
     with loopfs("btrfs") as mnt:
         data_root = os.path.join(mnt, "docker")
-        with realhost.dockerd(data_root) as daemon:
+        # the driver named: dockerd's own pick on btrfs is btrfs on Docker 20.10 and overlay2 from 23.0 (Debian 13's 26.1)
+        with realhost.dockerd(data_root, driver="btrfs") as daemon:
             assert daemon.started, daemon.error_line()
             host = "unix://" + daemon.socket
             proc = audit(tmp_path, "docker_storage_docker_host=%s" % host, "docker_storage_data_root=%s" % data_root,
@@ -88,3 +89,19 @@ def test_bad_input_fails_with_the_reason(tmp_path, extra, fragment):
     assert proc.returncode != 0
     assert fragment in proc.stdout + proc.stderr, proc.stdout[-3000:]
     assert recap(proc.stdout)["changed"] == 0
+
+
+def test_inventory_values_apply(tmp_path):
+    """The playbook's defaults sit in its tasks, not in play vars, which would beat the inventory's."""
+    host_vars = tmp_path / "host_vars"
+    host_vars.mkdir()
+    (host_vars / "localhost.yml").write_text("docker_storage_policy: general\ndocker_storage_audit_report_dir: %s\n"
+                                             % (tmp_path / "from-inventory"))
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n")
+    argv = [os.path.join(realhost.VENV_BIN, "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml"]
+    env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    proc = subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True, check=False)
+    assert recap(proc.stdout)["changed"] == 0, proc.stdout[-3000:]
+    report = json.loads((tmp_path / "from-inventory" / "localhost.json").read_text())
+    assert report["policy"] == "general"

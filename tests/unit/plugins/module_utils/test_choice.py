@@ -1,4 +1,4 @@
-"""Policies, the seeds' scenarios with fallbacks, and every anti-pattern the seeds name."""
+"""Policies, the storage guide's scenarios with fallbacks, and every anti-pattern the choice reports."""
 
 from __future__ import annotations
 
