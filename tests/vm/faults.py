@@ -28,6 +28,8 @@ SAVE_WAIT = ROLE + "Wait for docker save"
 VACATED = ROLE + "Record that the data-root is vacated"
 DAEMON_JSON = ROLE + "Write daemon.json"
 LOAD_WAIT = ROLE + "Wait for docker load"
+RESTARTING = ROLE + "Record that docker restarts on the new settings"
+VOLUME_COPY = ROLE + "Copy the volumes beside"
 IMAGES = "docker image ls --all --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort"
 
 
@@ -92,12 +94,14 @@ class Suite(object):
                 "driver": driver.strip(), "journal": journal.strip(), "spool": spool.strip()}
 
     # -- the controller's runs -----------------------------------------------------------------------------
-    def converge(self, act_on=None, act=None, label="run"):
+    def converge(self, act_on=None, act=None, label="run", extra=None):
         """converge.yml; ``act(proc)`` is called once, when ``act_on`` (``("start"|"done", task name prefix)``) is
         seen in the output. -> (rc, output, acted)."""
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                    PYTHONUNBUFFERED="1")
         argv = [self.args.ansible_playbook, "--inventory", self.args.inventory, self.args.playbook]
+        if extra:
+            argv += ["--extra-vars", json.dumps(extra)]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                 start_new_session=True)
         lines, acted, seen = [], False, False
@@ -230,6 +234,31 @@ class Suite(object):
         row = self.record("two runs against one host at once", "the whole run", first, rerun, checks)
         row["seconds"] = round(time.time() - start)
 
+    def dockerd_fails_at_start(self):
+        """dockerd refuses the new settings at its restart (an exec-root it cannot create): the role puts back the
+        previous daemon.json (byte for byte) and data-root and starts docker on them; without the bad option the
+        next run converges."""
+        self.baseline()
+        start = time.time()
+        _rc, before = self.guest("sha256sum < /etc/docker/daemon.json")
+        first = self.converge(label="dockerd refuses", extra={
+            "docker_storage_daemon_options": {"exec-root": "/proc/cowstack-cannot-create"}})
+        _rc, after = self.guest("sha256sum < /etc/docker/daemon.json")
+        _rc, driver = self.guest("docker info --format '{{.Driver}}'")
+        _rc, images = self.guest(IMAGES)
+        _rc, expected = self.guest("cat /root/images_before.txt")
+        _rc, journal = self.guest("test -e /var/lib/cowstack-docker-storage/switch.json && echo present || echo absent")
+        _rc, hold = self.guest("test -e /var/lib/cowstack-docker-storage/hold-docker && echo present || echo absent")
+        rolled_back = {"the failed start failed the run": first[0] != 0,
+                       "the message quotes dockerd": "cowstack-cannot-create" in first[1].split("dockerd said -")[-1],
+                       "daemon.json is the previous file, byte for byte": before == after,
+                       "docker runs overlay2 again with every image": driver.strip() == "overlay2"
+                       and images.split() == expected.split(),
+                       "no journal, no hold after the rollback": journal.strip() == "absent" and hold.strip() == "absent"}
+        rerun = self.converge(label="rerun without the bad option")
+        row = self.record("dockerd fails at start on the new settings", "the restart", first, rerun, rolled_back)
+        row["seconds"] = round(time.time() - start)
+
     def backend_fails_after_vacate(self):
         self.baseline()
         start = time.time()
@@ -287,11 +316,14 @@ class Suite(object):
         for how in ("kill", "reset"):
             self.cut(how, "mid docker save", ("start", SAVE_WAIT))
             self.cut(how, "after the data-root was vacated", ("done", VACATED))
+            self.cut(how, "mid copy of the volumes", ("start", VOLUME_COPY))
             self.cut(how, "after daemon.json was written", ("done", DAEMON_JSON))
+            self.cut(how, "just before the restart", ("done", RESTARTING))
             self.cut(how, "mid docker load", ("start", LOAD_WAIT))
         self.spool_full_during_save()
         self.pool_full_during_load()
         self.two_runs_at_once()
+        self.dockerd_fails_at_start()
         self.backend_fails_after_vacate()
         return self.results
 

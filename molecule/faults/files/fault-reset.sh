@@ -10,6 +10,7 @@ disk=/dev/disk/by-id/virtio-cowstack-disk1
 for part in "$disk"-part*; do [ -e "$part" ] && zpool labelclear -f "$part" 2>/dev/null || true; done
 wipefs -q -a "$disk"-part* 2>/dev/null || true
 wipefs -q -a "$disk"
+blockdev --rereadpt "$disk" 2>/dev/null || true
 udevadm settle
 if [ -d /var/lib/docker.cowstack-overlay2 ]; then
     if mountpoint -q /var/lib/docker; then umount /var/lib/docker; fi
@@ -17,8 +18,11 @@ if [ -d /var/lib/docker.cowstack-overlay2 ]; then
     mv /var/lib/docker.cowstack-overlay2 /var/lib/docker
 fi
 cp /root/daemon.json.before /etc/docker/daemon.json
-rm -f /etc/systemd/system/docker.service.d/10-cowstack-storage.conf /var/lib/cowstack-docker-storage/switch.json
-rm -rf /srv/spool/migration /srv/spool/filler
+rm -f /etc/systemd/system/docker.service.d/10-cowstack-storage.conf \
+      /etc/systemd/system/docker.service.d/20-cowstack-flags.conf \
+      /var/lib/cowstack-docker-storage/switch.json /var/lib/cowstack-docker-storage/hold-docker \
+      /etc/docker/daemon.json.*~ /run/cowstack-docker-storage/role.lock
+rm -rf /srv/spool/migration /srv/spool/filler /var/lib/docker/volumes.cowstack-partial
 systemctl daemon-reload
 systemctl reset-failed docker.service docker.socket 2>/dev/null || true
 systemctl start docker.socket docker.service

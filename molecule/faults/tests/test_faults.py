@@ -29,7 +29,7 @@ def test_every_fault_passed():
     path = os.environ.get("COWSTACK_FAULTS_REPORT") or os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"],
                                                                     "faults.json")
     report = json.load(open(path))
-    assert len(report["faults"]) >= 13
+    assert len(report["faults"]) >= 18
     failed = [(f["fault"], f["phase"], [k for k, v in f["checks"].items() if not v]) for f in report["faults"]
               if not f["passed"]]
     assert failed == []
