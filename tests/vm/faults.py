@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The fault suite of cowstack.docker_storage, run against one VM of the `faults` Molecule scenario.
 
     faults.py --ansible-playbook BIN --inventory DIR --playbook converge.yml --state-dir DIR --report F.json NAME
