@@ -250,7 +250,7 @@ class Suite(object):
         _rc, journal = self.guest("test -e /var/lib/cowstack-docker-storage/switch.json && echo present || echo absent")
         _rc, hold = self.guest("test -e /var/lib/cowstack-docker-storage/hold-docker && echo present || echo absent")
         rolled_back = {"the failed start failed the run": first[0] != 0,
-                       "the message quotes dockerd": "cowstack-cannot-create" in first[1].split("dockerd said -")[-1],
+                       "the message quotes dockerd": "cowstack-cannot-create" in first[1].rsplit("dockerd said -", maxsplit=1)[-1],
                        "daemon.json is the previous file, byte for byte": before == after,
                        "docker runs overlay2 again with every image": driver.strip() == "overlay2"
                        and images.split() == expected.split(),
