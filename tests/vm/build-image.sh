@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build (or return from cache) a Debian VM image for the cowstack.docker_storage VM test bench.
 #
-#   tests/vm/build-image.sh [--quiet] debian12|debian13
+#   tests/vm/build-image.sh [--quiet] debian12|debian13|debiansid
 #
 # Output directory (printed as the last line of stdout):
 #   ${COWSTACK_VM_CACHE:-/var/cache/cowstack-vm}/<image>-<recipe hash>/
@@ -22,14 +22,17 @@ PROG=build-image
 QUIET=0
 if [[ ${1:-} == --quiet ]]; then QUIET=1; shift; fi
 if [[ $# -ne 1 ]]; then
-    echo "usage: $0 [--quiet] debian12|debian13" >&2
+    echo "usage: $0 [--quiet] debian12|debian13|debiansid" >&2
     exit 2
 fi
 IMAGE=$1
 case $IMAGE in
     debian12) SUITE=bookworm ;;
     debian13) SUITE=trixie ;;
-    *) echo "$PROG: unknown image '$IMAGE' (expected debian12 or debian13)" >&2; exit 2 ;;
+    # Debian unstable: Docker 28 (the containerd image store opt-in), containerd 2, the newest OpenZFS. A moving
+    # target: the packages it got are printed and kept in the manifest, and a build that fails names its step.
+    debiansid) SUITE=${COWSTACK_SID_SUITE:-sid} ;;
+    *) echo "$PROG: unknown image '$IMAGE' (expected debian12, debian13 or debiansid)" >&2; exit 2 ;;
 esac
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -58,7 +61,7 @@ ZFS_PKGS=(zfs-dkms zfsutils-linux zfs-zed)
 DOCKER_PKGS=(docker.io)
 case $SUITE in
     bookworm) : ;;
-    trixie) DOCKER_PKGS+=(docker-cli) ;;
+    *) DOCKER_PKGS+=(docker-cli containerd) ;;
 esac
 # Trixie split networkd out of systemd into its own package on some versions; installed when it exists.
 OPTIONAL_PKGS=(systemd-networkd)
@@ -244,6 +247,10 @@ deb $MIRROR $SUITE main contrib
 EOF
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$ROOT/etc/apt/apt.conf.d/90cowstack"
+# A mirror that serves unstable as a dated copy has a Release file past its Valid-Until date; accept it for sid.
+if [[ $IMAGE == debiansid ]]; then
+    printf 'Acquire::Check-Valid-Until "false";\n' >>"$ROOT/etc/apt/apt.conf.d/90cowstack"
+fi
 run in_chroot apt-get -q update >>"$LOG" 2>&1
 
 step "install kernel, systemd, ssh, tools"
@@ -266,7 +273,11 @@ if ! ls "$ROOT/lib/modules/$KVER/updates/dkms/"zfs.ko* >/dev/null 2>&1; then
     zfsver=$(in_chroot dpkg-query -W -f='${Version}' zfs-dkms | sed -E 's/^[0-9]+://; s/-[^-]*$//')
     run in_chroot dkms install "zfs/$zfsver" -k "$KVER" >>"$LOG" 2>&1
 fi
-ls "$ROOT/lib/modules/$KVER/updates/dkms/"zfs.ko* >>"$LOG"
+if ! ls "$ROOT/lib/modules/$KVER/updates/dkms/"zfs.ko* >>"$LOG" 2>&1; then
+    echo "$PROG $IMAGE: zfs-dkms $(in_chroot dpkg-query -W -f='${Version}' zfs-dkms) did not build for kernel $KVER" \
+         "(see $LOG); this image is not made, the other platforms are unaffected" >&3
+    false
+fi
 in_chroot depmod "$KVER"
 
 step "install docker"
@@ -311,6 +322,8 @@ cp "$ROOT/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 cp "$ROOT/boot/initrd.img-$KVER" "$WORK/initrd.img"
 ZFS_VERSION=$(in_chroot dpkg-query -W -f='${Version}' zfsutils-linux)
 DOCKER_VERSION=$(in_chroot dpkg-query -W -f='${Version}' docker.io)
+CONTAINERD_VERSION=$(in_chroot dpkg-query -W -f='${Version}' containerd 2>/dev/null || echo none)
+log "  packages: kernel $KVER, zfs $ZFS_VERSION, docker.io $DOCKER_VERSION, containerd $CONTAINERD_VERSION"
 
 step "clean chroot"
 in_chroot apt-get -q clean >>"$LOG" 2>&1
@@ -334,14 +347,16 @@ COWSTACK_VM_RECIPE=$RECIPE_HASH
 COWSTACK_VM_KERNEL=$KVER
 COWSTACK_VM_ZFS=$ZFS_VERSION
 COWSTACK_VM_DOCKER=$DOCKER_VERSION
+COWSTACK_VM_CONTAINERD=$CONTAINERD_VERSION
 EOF
 python3 - "$WORK/manifest.json" "$IMAGE" "$SUITE" "$RECIPE_HASH" "$KVER" "$ZFS_VERSION" "$DOCKER_VERSION" "$OUT" \
-    "$(date -u +%FT%TZ)" "$(elapsed)" <<'EOF'
+    "$(date -u +%FT%TZ)" "$(elapsed)" "$CONTAINERD_VERSION" <<'EOF'
 import json, sys
-path, image, suite, recipe, kver, zfs, docker, out, built, secs = sys.argv[1:]
+path, image, suite, recipe, kver, zfs, docker, out, built, secs, containerd = sys.argv[1:]
 json.dump({
     "image": image, "suite": suite, "recipe": recipe, "kernel_release": kver,
-    "zfs_package": zfs, "docker_package": docker, "built": built, "build_seconds": int(secs),
+    "zfs_package": zfs, "docker_package": docker, "containerd_package": containerd, "built": built,
+    "build_seconds": int(secs),
     "base": f"{out}/base.qcow2", "kernel": f"{out}/vmlinuz", "initrd": f"{out}/initrd.img",
     "ssh_key": f"{out}/id_ed25519",
     "cmdline": "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.show_status=false",

@@ -173,7 +173,7 @@ for s in "${SCENARIOS[@]}"; do
     for p in "${plats[@]}"; do WANT[$p]=1; done
 done
 for img in $(printf '%s\n' "${!WANT[@]}" | sort); do
-    case $img in debian12|debian13) ;; *) continue ;; esac
+    case $img in debian12|debian13|debiansid) ;; *) continue ;; esac
     t0=$(date +%s)
     bash "$HERE/build-image.sh" "$img" >/dev/null || die "building image $img failed"
     dt=$(( $(date +%s) - t0 ))

@@ -35,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BUILD_IMAGE = HERE / "build-image.sh"
 DEFAULT_STATE_DIR = os.environ.get("COWSTACK_VM_STATE", "/var/tmp/cowstack-vm/state")
-IMAGES = ("debian12", "debian13")
+IMAGES = ("debian12", "debian13", "debiansid")
 QEMU = "qemu-system-x86_64"
 PROG = "vm.py"
 
@@ -555,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("up", help="boot a VM and wait for SSH")
     p.add_argument("name")
-    p.add_argument("--image", required=True, help="debian12 or debian13")
+    p.add_argument("--image", required=True, help="debian12, debian13 or debiansid")
     p.add_argument("--image-dir", help="use this built image directory instead of asking build-image.sh")
     p.add_argument("--disks", help="extra virtio disks: 2x1G, 1G,2G or 1G:raw (default none)")
     p.add_argument("--memory", type=int, default=2048, help="MiB (default 2048)")
