@@ -37,7 +37,10 @@ def _device_errors(facts, forced, fs, safe_mode, data_root):
     for info in facts.get("devices") or []:
         path = info.get("path")
         fstype = (info.get("probe") or {}).get("TYPE")
-        elsewhere = [m for m in info.get("mounted_at") or [] if m != data_root]
+        mounts = info.get("mounted_at") or []
+        # mounted at the data-root is the storage this role made (dockerd's btrfs driver mounts it again below);
+        # mounted only elsewhere, it is someone else's filesystem
+        elsewhere = [] if data_root in mounts else mounts
         if not info.get("exists"):
             errors.append("docker_storage_devices entry %s does not exist: name an existing block device (lsblk lists "
                           "them)" % path)

@@ -310,6 +310,15 @@ def test_the_table_is_at_least_forty_inputs():
     assert len(CASES) >= 40
 
 
+def test_a_device_of_the_storage_at_the_data_root_is_no_refusal():
+    """The converged host: the btrfs device is mounted at the data-root and, by dockerd's btrfs driver, below it."""
+    wanted = dict(DEFAULTS, **BTRFS)
+    facts = host(wanted)
+    facts["devices"] = [device("/dev/vdb", probe={"TYPE": "btrfs"}, holds=["a btrfs signature"],
+                               mounted_at=["/var/lib/docker", "/var/lib/docker/btrfs"])]
+    assert evaluate(wanted, facts)["errors"] == []
+
+
 def test_booleans_given_as_strings_are_read_as_ansible_reads_them():
     """-e docker_storage_manage_daemon=false arrives as the string "false": the plan must not vacate then (the tasks
     read it with | bool and skip the daemon step)."""
