@@ -312,19 +312,27 @@ class Suite(object):
                                                   full.strip().splitlines()[-1:]))
 
     # -- all of them ---------------------------------------------------------------------------------------
-    def run(self):
-        for how in ("kill", "reset"):
-            self.cut(how, "mid docker save", ("start", SAVE_WAIT))
-            self.cut(how, "after the data-root was vacated", ("done", VACATED))
-            self.cut(how, "mid copy of the volumes", ("start", VOLUME_COPY))
-            self.cut(how, "after daemon.json was written", ("done", DAEMON_JSON))
-            self.cut(how, "just before the restart", ("done", RESTARTING))
-            self.cut(how, "mid docker load", ("start", LOAD_WAIT))
-        self.spool_full_during_save()
-        self.pool_full_during_load()
-        self.two_runs_at_once()
-        self.dockerd_fails_at_start()
-        self.backend_fails_after_vacate()
+    def plan(self, part="all"):
+        """The faults of ``part`` in the order they run: ``all``, or one of two halves that two VMs can run at once
+        (``kill``: the kill -9 cuts, the full spool and pool; ``reset``: the power cuts, two runs at once, dockerd
+        failing, the backend failing). Each ends with the snapshot run on a full pool, on the host the last fault
+        left converged."""
+        cuts = [("mid docker save", ("start", SAVE_WAIT)), ("after the data-root was vacated", ("done", VACATED)),
+                ("mid copy of the volumes", ("start", VOLUME_COPY)), ("after daemon.json was written", ("done", DAEMON_JSON)),
+                ("just before the restart", ("done", RESTARTING)), ("mid docker load", ("start", LOAD_WAIT))]
+
+        def cuts_of(how):
+            return [(lambda p=phase, m=marker: self.cut(how, p, m)) for phase, marker in cuts]
+        kill = cuts_of("kill") + [self.spool_full_during_save, self.pool_full_during_load]
+        reset = cuts_of("reset") + [self.two_runs_at_once, self.dockerd_fails_at_start, self.backend_fails_after_vacate]
+        steps = {"all": cuts_of("kill") + cuts_of("reset") + kill[-2:] + reset[-3:], "kill": kill, "reset": reset}
+        if part not in steps:
+            raise SystemExit("faults.py: unknown part %r (all, kill, reset)" % part)
+        return steps[part] + [self.snapshot_on_full_pool]
+
+    def run(self, part="all"):
+        for step in self.plan(part):
+            step()
         return self.results
 
 
@@ -345,18 +353,20 @@ def main():
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--report", required=True)
     ap.add_argument("--only", action="append", default=[], help="run only the faults whose method name is given")
+    ap.add_argument("--part", default=os.environ.get("COWSTACK_FAULTS_PART") or "all",
+                    help="all (default), or the half named kill or reset (environment: COWSTACK_FAULTS_PART)")
     ap.add_argument("name")
     args = ap.parse_args()
     suite = Suite(args)
     started = time.time()
+    planned = len(args.only) if args.only else len(suite.plan(args.part))
     if args.only:
         for name in args.only:
             getattr(suite, name)()
     else:
-        suite.run()
-        # the last fault left the host converged: the snapshot fault runs on it
-        suite.snapshot_on_full_pool()
-    report = {"host": args.name, "seconds": round(time.time() - started), "faults": suite.results,
+        suite.run(args.part)
+    report = {"host": args.name, "part": "only" if args.only else args.part, "planned": planned,
+              "seconds": round(time.time() - started), "faults": suite.results,
               "passed": all(r["passed"] for r in suite.results)}
     with open(args.report, "w") as handle:
         json.dump(report, handle, indent=2)
