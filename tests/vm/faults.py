@@ -2,6 +2,7 @@
 """The fault suite of cowstack.docker_storage, run against one VM of the `faults` Molecule scenario.
 
     faults.py --ansible-playbook BIN --inventory DIR --playbook converge.yml --state-dir DIR --report F.json NAME
+    faults.py table F.json [G.json...]    (one Markdown table over the reports of several VMs)
 
 Each fault starts from the same host (Docker on overlay2 with the images of /root/images_before.txt, a volume
 holding a file, foreign daemon.json keys; /usr/local/sbin/cowstack-fault-reset puts it back), runs converge.yml
@@ -345,7 +346,28 @@ def table(results):
     return rows
 
 
+def merged_table(paths):
+    """``faults.py table A.json [B.json...]``: one table over the reports of several VMs (the README's), the
+    platform named in each row, and the counts."""
+    rows = ["| fault | phase | platform | outcome | what was checked |", "|---|---|---|---|---|"]
+    total = passed = 0
+    for path in paths:
+        with open(path) as handle:
+            report = json.load(handle)
+        for line in table(report["faults"])[2:]:
+            cells = line.split(" | ")
+            rows.append(" | ".join(cells[:2] + [report["host"]] + cells[2:]))
+        total += len(report["faults"])
+        passed += sum(r["passed"] for r in report["faults"])
+    rows.append("")
+    rows.append("%d faults, %d passed, %d failed" % (total, passed, total - passed))
+    return rows
+
+
 def main():
+    if sys.argv[1:2] == ["table"]:
+        print("\n".join(merged_table(sys.argv[2:])))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ansible-playbook", required=True)
     ap.add_argument("--inventory", required=True)
