@@ -346,21 +346,35 @@ def table(results):
     return rows
 
 
+# What record() checks after every fault's rerun: the README's table names them once, and each row its own.
+COMMON_CHECKS = ("rerun converged", "same image IDs and tags", "volume file kept", "foreign daemon.json keys kept",
+                 "docker on zfs", "no journal left", "spool removed")
+
+
 def merged_table(paths):
-    """``faults.py table A.json [B.json...]``: one table over the reports of several VMs (the README's), the
-    platform named in each row, and the counts."""
-    rows = ["| fault | phase | platform | outcome | what was checked |", "|---|---|---|---|---|"]
+    """``faults.py table A.json [B.json...]``: one table over the reports of several VMs (the README's): the
+    platform and the minutes in each row, the checks every rerun makes named once, each row's own checks, and the
+    counts."""
+    rows = ["| fault | phase | platform | outcome | checked besides the rerun's checks | min |", "|---|---|---|---|---|---|"]
     total = passed = 0
+    common_failed = []
     for path in paths:
         with open(path) as handle:
             report = json.load(handle)
-        for line in table(report["faults"])[2:]:
-            cells = line.split(" | ")
-            rows.append(" | ".join(cells[:2] + [report["host"]] + cells[2:]))
+        for r in report["faults"]:
+            own = ["%s%s" % (k, "" if v else ": NO") for k, v in r["checks"].items() if k not in COMMON_CHECKS]
+            common_failed += ["%s / %s: %s" % (r["fault"], r["phase"], k) for k, v in r["checks"].items()
+                              if k in COMMON_CHECKS and not v]
+            rows.append("| %s | %s | %s | %s | %s | %s |" % (
+                r["fault"], r["phase"], report["host"], "passed" if r["passed"] else "FAILED",
+                "; ".join(own) or "-", round(r.get("seconds", 0) / 60.0, 1)))
         total += len(report["faults"])
         passed += sum(r["passed"] for r in report["faults"])
     rows.append("")
-    rows.append("%d faults, %d passed, %d failed" % (total, passed, total - passed))
+    rows.append("The rerun's checks, on every row but the snapshot run: %s." % ", ".join(COMMON_CHECKS))
+    if common_failed:
+        rows.append("Failed among them: %s." % "; ".join(common_failed))
+    rows.append("%d faults, %d passed, %d failed." % (total, passed, total - passed))
     return rows
 
 
