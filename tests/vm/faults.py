@@ -331,9 +331,11 @@ class Suite(object):
             raise SystemExit("faults.py: unknown part %r (all, kill, reset)" % part)
         return steps[part] + [self.snapshot_on_full_pool]
 
-    def run(self, part="all"):
+    def run(self, part="all", after_each=None):
         for step in self.plan(part):
             step()
+            if after_each:
+                after_each()
         return self.results
 
 
@@ -357,7 +359,7 @@ def merged_table(paths):
     counts."""
     rows = ["| fault | phase | platform | outcome | checked besides the rerun's checks | min |", "|---|---|---|---|---|---|"]
     total = passed = 0
-    common_failed = []
+    common_failed, notes = [], []
     for path in paths:
         with open(path) as handle:
             report = json.load(handle)
@@ -370,7 +372,11 @@ def merged_table(paths):
                 "; ".join(own) or "-", round(r.get("seconds", 0) / 60.0, 1)))
         total += len(report["faults"])
         passed += sum(r["passed"] for r in report["faults"])
+        if not report.get("complete", True):
+            notes.append("%s: the run was stopped after %d of its %d faults" % (report["host"], len(report["faults"]),
+                                                                               report["planned"]))
     rows.append("")
+    rows += ["%s." % n for n in notes]
     rows.append("The rerun's checks, on every row but the snapshot run: %s." % ", ".join(COMMON_CHECKS))
     if common_failed:
         rows.append("Failed among them: %s." % "; ".join(common_failed))
@@ -396,16 +402,23 @@ def main():
     suite = Suite(args)
     started = time.time()
     planned = len(args.only) if args.only else len(suite.plan(args.part))
+
+    def write_report(complete):
+        """After each fault too (complete false), so that a run cut short still leaves the rows it made."""
+        report = {"host": args.name, "part": "only" if args.only else args.part, "planned": planned,
+                  "complete": complete, "seconds": round(time.time() - started), "faults": suite.results,
+                  "passed": all(r["passed"] for r in suite.results)}
+        with open(args.report + ".tmp", "w") as handle:
+            json.dump(report, handle, indent=2)
+        os.rename(args.report + ".tmp", args.report)
+        return report
     if args.only:
         for name in args.only:
             getattr(suite, name)()
+            write_report(False)
     else:
-        suite.run(args.part)
-    report = {"host": args.name, "part": "only" if args.only else args.part, "planned": planned,
-              "seconds": round(time.time() - started), "faults": suite.results,
-              "passed": all(r["passed"] for r in suite.results)}
-    with open(args.report, "w") as handle:
-        json.dump(report, handle, indent=2)
+        suite.run(args.part, after_each=lambda: write_report(False))
+    report = write_report(True)
     print("\n".join(table(suite.results)))
     print("%d faults, %d passed, %d s" % (len(suite.results), sum(r["passed"] for r in suite.results),
                                           report["seconds"]))
