@@ -257,3 +257,28 @@ def dockerd(data_root, driver=None, storage_opts=(), timeout=90):
         unmount_all(data_root)
         unmount_all(exec_root)
         shutil.rmtree(exec_root, ignore_errors=True)
+
+
+def run_playbook(playbook, extra_vars=None, check=False):
+    """``ansible-playbook <playbook>`` (a path under this checkout) on localhost with the venv's Python and the
+    json callback; returns (the process, its parsed output or None)."""
+    extra = dict({"ansible_python_interpreter": os.path.join(VENV_BIN, "python")}, **(extra_vars or {}))
+    argv = [os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)]
+    if check:
+        argv.append("--check")
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
+    try:
+        document = json.loads(proc.stdout)
+    except ValueError:
+        document = None
+    return proc, document
+
+
+def task_result(document, task_name, host="localhost"):
+    """The result of the task named ``task_name`` (its last run) for ``host`` in a json-callback document."""
+    found = None
+    for play in document["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"] == task_name and host in task["hosts"]:
+                found = task["hosts"][host]
+    return found
