@@ -74,8 +74,9 @@ def plot(records):
         conts = [r["figures"][name]["container"] for r in measured]
         med = [c["median"] * scale for c in conts]
         err = [[(c["median"] - c["min"]) * scale for c in conts], [(c["max"] - c["median"]) * scale for c in conts]]
-        ax.bar([x - 0.2 for x in xs], med, 0.4, yerr=err, capsize=3, label="container", color="#4477aa")
         raws = [r["figures"][name].get("raw") for r in measured]
+        shift = 0.2 if any(raws) else 0.0
+        ax.bar([x - shift for x in xs], med, 0.4, yerr=err, capsize=3, label="container", color="#4477aa")
         if any(raws):
             ax.bar([x + 0.2 for x in xs], [(raw["median"] * scale) if raw else 0 for raw in raws], 0.4,
                    yerr=[[((raw["median"] - raw["min"]) * scale) if raw else 0 for raw in raws],
