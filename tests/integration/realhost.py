@@ -275,10 +275,12 @@ def run_playbook(playbook, extra_vars=None, check=False):
 
 
 def task_result(document, task_name, host="localhost"):
-    """The result of the task named ``task_name`` (its last run) for ``host`` in a json-callback document."""
+    """The result of the task named ``task_name`` (its last run; in a role, ``<role> : <name>``) for ``host`` in a
+    json-callback document."""
     found = None
     for play in document["plays"]:
         for task in play["tasks"]:
-            if task["task"]["name"] == task_name and host in task["hosts"]:
+            name = task["task"]["name"]
+            if (name == task_name or name.endswith(" : " + task_name)) and host in task["hosts"]:
                 found = task["hosts"][host]
     return found
