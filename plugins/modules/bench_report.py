@@ -33,7 +33,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The report is written in check mode too; it is the benchmark's output, not managed state.
+    details:
+      - The report is written in check mode too (it is the benchmark's output, not managed state); the
+        docker_storage_bench role skips it in check mode, where nothing is measured.
   diff_mode:
     support: none
   idempotent:
@@ -87,7 +89,9 @@ files:
   type: list
   elements: str
 fleet:
-  description: What C(fleet.json) holds - C(measured), C(failed) (host to error), C(not_measured), C(stale_removed) and C(comparison) (per figure, each host's median, the smallest and each relative to it).
+  description:
+    - What C(fleet.json) holds - C(measured), C(failed) (host to error), C(not_measured), C(stale_removed) and
+      C(comparison) (per figure, each host's median, the smallest and each relative to it).
   returned: success
   type: dict
 stale_removed:

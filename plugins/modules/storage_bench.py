@@ -154,7 +154,9 @@ kernel:
   returned: always
   type: str
 parameters:
-  description: The options the run used (O(runs), O(warm_starts), O(small_files), O(write_mib), O(big_mib), O(image), O(drop_caches)).
+  description:
+    - The options the run used (O(runs), O(warm_starts), O(small_files), O(write_mib), O(big_mib), O(image),
+      O(drop_caches)).
   returned: always
   type: dict
 room:
@@ -197,7 +199,9 @@ figures:
            "runs": [0.43, 0.41, 0.5]}, "raw": {"min": 0.39, "median": 0.4, "max": 0.41, "runs": [0.4, 0.39, 0.41]},
            "ratio": 0.93}}
 baselines:
-  description: Median seconds of C(docker exec <container> true) (C(exec)) and of the host shell running C(true) (C(host)), subtracted from the timed commands.
+  description:
+    - Median seconds of C(docker exec <container> true) (C(exec)) and of the host shell running C(true)
+      (C(host)), subtracted from the timed commands.
   returned: success
   type: dict
 cleaned:
@@ -511,8 +515,8 @@ def main():
     if too_small:
         module.fail_json(msg="%s: must be at least 1" % ", ".join(too_small))
     bench = Bench(module)
-    params = dict((k, p[k]) for k in ("runs", "warm_starts", "small_files", "write_mib", "big_mib", "image",
-                                       "drop_caches"))
+    names = ("runs", "warm_starts", "small_files", "write_mib", "big_mib", "image", "drop_caches")
+    params = dict((k, p[k]) for k in names)
     result = dict(changed=False, run_id=bench.run_id, hostname=socket.gethostname(), kernel=os.uname()[2],
                   parameters=params, plan=B.plan(params, p["image"]), figures={}, warnings_list=bench.warnings)
     try:
