@@ -18,7 +18,9 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic im
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._bench import FIGURE_NAMES
 
 HOSTS_DIR = "hosts"
-MARKDOWN, FLEET, PNG = "bench.md", "fleet.json", "bench.png"
+MARKDOWN = "bench.md"
+FLEET = "fleet.json"
+PNG = "bench.png"
 
 
 def controller_run():
