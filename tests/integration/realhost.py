@@ -128,16 +128,20 @@ def run_module(name, args, check_mode=False, diff=False):
     """Run ``cowstack.docker_storage.<name>`` on localhost through ansible; return the host's result."""
     argv = [os.path.join(VENV_BIN, "ansible"), "localhost", "-m", "cowstack.docker_storage.%s" % name,
             "-a", json.dumps(args)]
-    if check_mode:
-        argv.append("--check")
-    if diff:
-        argv.append("--diff")
-    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
-    try:
-        document = json.loads(proc.stdout)
-    except ValueError:
+    proc, document = _ansible_json(argv, check_mode, diff)
+    if document is None:
         raise AssertionError("ansible printed no JSON (rc %s): %s %s" % (proc.returncode, proc.stdout, proc.stderr))
     return document["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def _ansible_json(argv, check=False, diff=False):
+    """Run an ansible command with the json callback; (the process, its parsed output or None)."""
+    argv = list(argv) + (["--check"] if check else []) + (["--diff"] if diff else [])
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
+    try:
+        return proc, json.loads(proc.stdout)
+    except ValueError:
+        return proc, None
 
 
 def storage_facts(data_root, **args):
@@ -263,15 +267,7 @@ def run_playbook(playbook, extra_vars=None, check=False):
     """``ansible-playbook <playbook>`` (a path under this checkout) on localhost with the venv's Python and the
     json callback; returns (the process, its parsed output or None)."""
     extra = dict({"ansible_python_interpreter": os.path.join(VENV_BIN, "python")}, **(extra_vars or {}))
-    argv = [os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)]
-    if check:
-        argv.append("--check")
-    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
-    try:
-        document = json.loads(proc.stdout)
-    except ValueError:
-        document = None
-    return proc, document
+    return _ansible_json([os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)], check)
 
 
 def task_result(document, task_name, host="localhost"):
