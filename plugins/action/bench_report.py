@@ -110,6 +110,13 @@ def write_report(dest, hosts, results, run, draw=True):
         if record.get("controller_run") != run:
             os.unlink(os.path.join(hosts_dir, name))
             stale.append(name)
+    try:  # an earlier batch of this run already removed some
+        with open(os.path.join(dest, FLEET)) as handle:
+            earlier = json.load(handle)
+        if earlier.get("controller_run") == run:
+            stale = sorted(set(stale) | set(earlier.get("stale_removed") or []))
+    except (IOError, OSError, ValueError, AttributeError):
+        pass
     names = R.file_names(hosts)
     written, no_result = [], []
     for host in hosts:

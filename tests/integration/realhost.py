@@ -263,11 +263,12 @@ def dockerd(data_root, driver=None, storage_opts=(), timeout=90):
         shutil.rmtree(exec_root, ignore_errors=True)
 
 
-def run_playbook(playbook, extra_vars=None, check=False):
-    """``ansible-playbook <playbook>`` (a path under this checkout) on localhost with the venv's Python and the
-    json callback; returns (the process, its parsed output or None)."""
+def run_playbook(playbook, extra_vars=None, check=False, inventory=None):
+    """``ansible-playbook <playbook>`` (a path under this checkout) on localhost (or ``inventory``) with the venv's
+    Python and the json callback; returns (the process, its parsed output or None)."""
     extra = dict({"ansible_python_interpreter": os.path.join(VENV_BIN, "python")}, **(extra_vars or {}))
-    return _ansible_json([os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)], check)
+    argv = [os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)]
+    return _ansible_json(argv + (["-i", inventory] if inventory else []), check)
 
 
 def task_result(document, task_name, host="localhost"):

@@ -84,7 +84,7 @@ def test_report_files_stale_runs_and_serial_batches(tmp_path, monkeypatch):
     assert fleet["schema"] == R.SCHEMA  # the host named fleet did not overwrite the fleet file
     # batch 2: "b" fails; batch 1's hosts are still in the report
     second = A.write_report(dest, hosts, {"b": {"failed": True, "msg": "no room"}}, "run-2")
-    assert second["stale_removed"] == []
+    assert second["stale_removed"] == ["a.json", "old.json"]  # what batch 1 removed stays in the report
     fleet = read(os.path.join(dest, "fleet.json"))
     assert fleet["measured"] == ["a", "fleet"] and fleet["failed"] == {"b": "no room"} and fleet["not_measured"] == []
     text = open(os.path.join(dest, "bench.md")).read()
