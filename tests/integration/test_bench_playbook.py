@@ -2,7 +2,7 @@
 on a loop btrfs (the btrfs driver): complete, well-formed output (every figure with min <= median <= max, the
 JSON, a Markdown row per figure, the PNG), nothing the benchmark labelled left behind and its scratch directory
 gone; check mode creating nothing; a run that does not fit refused before anything is created. Small sizes, so
-the run takes about a minute; the figures themselves are not checked (this is not a timed test)."""
+the run takes about a minute; the figures themselves are not checked (this is not a timed test). And a given image is used and kept."""
 
 from __future__ import annotations
 
@@ -122,3 +122,26 @@ def test_a_run_that_does_not_fit_is_refused_before_anything_is_created(daemon, t
     fleet = json.loads((tmp_path / "report" / "fleet.json").read_text())
     assert list(fleet["failed"]) == ["localhost"] and fleet["measured"] == []
     assert "refused before creating anything" in (tmp_path / "report" / "bench.md").read_text()
+
+
+def test_a_given_image_is_used_and_kept(daemon, tmp_path):
+    """With docker_storage_bench_image, an image that was there before (here: imported by the test) is the base
+    of the run and is still there after it; only what the run made is removed."""
+    daemon_, data_root = daemon
+    tar = tmp_path / "mine.tar"
+    work = tmp_path / "root"
+    (work / "bin").mkdir(parents=True)
+    realhost.run(["cp", "/bin/busybox", str(work / "bin" / "busybox")])
+    for applet in ("sh", "true", "sleep", "dd", "cat", "mkdir", "rm", "echo"):
+        os.symlink("busybox", str(work / "bin" / applet))
+    realhost.run(["tar", "-C", str(work), "-cf", str(tar), "bin"])
+    docker(daemon_, "import", str(tar), "mine/busybox:1")
+    try:
+        before = state(daemon_, data_root)
+        proc, _document, result = bench(daemon_, tmp_path, docker_storage_bench_image="mine/busybox:1")
+        assert proc.returncode == 0, result
+        assert result["plan"]["image"] == "mine/busybox:1" and len(result["cleaned"]["images"]) == 4
+        assert set(result["figures"]) == set(FIGURES)
+        assert state(daemon_, data_root) == before and docker(daemon_, "images", "-q", "mine/busybox:1")
+    finally:
+        docker(daemon_, "rmi", "mine/busybox:1")
