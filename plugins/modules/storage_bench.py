@@ -276,7 +276,7 @@ class Bench(object):
         argv = [self.cli, "-H", self.docker_host] + list(args)
         rc, out, err = self.module.run_command(argv, environ_update=ENV)
         if rc != 0:
-            raise BenchError("docker %s failed (rc %s): %s" % (" ".join(args[:3]), rc, (err or out).strip()[-500:]))
+            raise BenchError("docker %s failed (rc %s): %s" % (args[0], rc, (err or out).strip()[-500:]))
         return out
 
     def timed(self, argv_fn, *args):

@@ -124,18 +124,23 @@ def test_a_run_that_does_not_fit_is_refused_before_anything_is_created(daemon, t
     assert "refused before creating anything" in (tmp_path / "report" / "bench.md").read_text()
 
 
-def test_a_given_image_is_used_and_kept(daemon, tmp_path):
-    """With docker_storage_bench_image, an image that was there before (here: imported by the test) is the base
-    of the run and is still there after it; only what the run made is removed."""
-    daemon_, data_root = daemon
+def import_image(daemon_, tmp_path, ref, applets):
+    """An image of /bin/busybox with ``applets`` linked, imported as ``ref`` (not labelled by the benchmark)."""
     tar = tmp_path / "mine.tar"
     work = tmp_path / "root"
     (work / "bin").mkdir(parents=True)
     realhost.run(["cp", "/bin/busybox", str(work / "bin" / "busybox")])
-    for applet in ("sh", "true", "sleep", "dd", "cat", "mkdir", "rm", "echo"):
+    for applet in applets:
         os.symlink("busybox", str(work / "bin" / applet))
     realhost.run(["tar", "-C", str(work), "-cf", str(tar), "bin"])
-    docker(daemon_, "import", str(tar), "mine/busybox:1")
+    docker(daemon_, "import", str(tar), ref)
+
+
+def test_a_given_image_is_used_and_kept(daemon, tmp_path):
+    """With docker_storage_bench_image, an image that was there before (here: imported by the test) is the base
+    of the run and is still there after it; only what the run made is removed."""
+    daemon_, data_root = daemon
+    import_image(daemon_, tmp_path, "mine/busybox:1", ("sh", "true", "sleep", "dd", "cat", "mkdir", "rm", "echo"))
     try:
         before = state(daemon_, data_root)
         proc, _document, result = bench(daemon_, tmp_path, docker_storage_bench_image="mine/busybox:1")
@@ -145,3 +150,22 @@ def test_a_given_image_is_used_and_kept(daemon, tmp_path):
         assert state(daemon_, data_root) == before and docker(daemon_, "images", "-q", "mine/busybox:1")
     finally:
         docker(daemon_, "rmi", "mine/busybox:1")
+
+
+def test_a_run_failing_midway_removes_what_it_made(daemon, tmp_path):
+    """An image without sleep (busybox's shell runs its applets without links, but docker run needs the file):
+    the run fails when it starts its long-running container, after it built its images and the raw side's
+    files; what it made is removed all the same, the scratch directory too, and the host is reported failed."""
+    daemon_, data_root = daemon
+    import_image(daemon_, tmp_path, "mine/nosleep:1", ("sh", "true"))
+    try:
+        before = state(daemon_, data_root)
+        proc, _document, result = bench(daemon_, tmp_path, docker_storage_bench_image="mine/nosleep:1")
+        assert proc.returncode != 0 and result["failed"]
+        assert "docker run failed" in result["msg"] and "cleanup" not in result["msg"], result["msg"]
+        assert result["cleaned"]["scratch_removed"] and len(result["cleaned"]["images"]) == 4
+        assert state(daemon_, data_root) == before
+        fleet = json.loads((tmp_path / "report" / "fleet.json").read_text())
+        assert list(fleet["failed"]) == ["localhost"]
+    finally:
+        docker(daemon_, "rmi", "mine/nosleep:1")
