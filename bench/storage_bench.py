@@ -4,8 +4,9 @@ Against the running dockerd (DOCKER_HOST, else /var/run/docker.sock) when it ans
 --private), as root with dockerd installed, against a private dockerd on a fresh loop filesystem of each kind in
 --fs (--size each; tests/integration/realhost), stopped and undone afterwards. With several filesystems each
 daemon is a host of its own in the inventory (local-<fs>, dockerd's default driver there), so the report shows
-the drivers side by side and compares them. The report is written to --report-dir (bench-report/ by default): hosts/*.json,
-bench.md, fleet.json and bench.png. Prints the Markdown. The playbook's own variables can be given with -e.
+the drivers side by side and compares them (one daemon at a time). The report is written to --report-dir
+(bench-report/ by default): hosts/*.json, bench.md, fleet.json and bench.png. Prints the Markdown. The
+playbook's own variables can be given with -e.
 
     python3 bench/storage_bench.py
     python3 bench/storage_bench.py --private --fs ext4,btrfs -e docker_storage_bench_runs=3
@@ -100,7 +101,6 @@ def main():
             handle.write("\n".join(lines) + "\n")
         # one daemon at a time: they share this machine's disk and cores
         return run(dict({"docker_storage_bench_serial": 1}, **extra), inventory, ["local-%s" % kind for kind in kinds])
-
 
 
 if __name__ == "__main__":

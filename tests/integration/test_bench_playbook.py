@@ -1,8 +1,9 @@
 """The benchmark playbook (cowstack.docker_storage.bench) end to end on this machine, against a private dockerd
 on a loop btrfs (the btrfs driver): complete, well-formed output (every figure with min <= median <= max, the
 JSON, a Markdown row per figure, the PNG), nothing the benchmark labelled left behind and its scratch directory
-gone; check mode creating nothing; a run that does not fit refused before anything is created. Small sizes, so
-the run takes about a minute; the figures themselves are not checked (this is not a timed test). And a given image is used and kept."""
+gone; check mode creating nothing; a run that does not fit refused before anything is created; a given image
+used and kept; a run failing midway removing what it made. Small sizes, so the file takes about two minutes;
+the figures themselves are not checked (this is not a timed test)."""
 
 from __future__ import annotations
 
