@@ -108,8 +108,11 @@ molecule-ci: venv collection
 molecule: venv collection
 	bash tests/vm/run-scenarios.sh --keep-going
 
+# BENCH_ARGS: bench/storage_bench.py's options, e.g. BENCH_ARGS="--private --fs btrfs -e docker_storage_bench_runs=3".
+BENCH_ARGS ?=
 bench: venv collection
 	$(BIN)/python bench/audit_vs_ping.py
+	$(BIN)/python bench/storage_bench.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .build audit-report tests/output .ansible
+	rm -rf .build audit-report bench-report tests/output .ansible

@@ -128,16 +128,20 @@ def run_module(name, args, check_mode=False, diff=False):
     """Run ``cowstack.docker_storage.<name>`` on localhost through ansible; return the host's result."""
     argv = [os.path.join(VENV_BIN, "ansible"), "localhost", "-m", "cowstack.docker_storage.%s" % name,
             "-a", json.dumps(args)]
-    if check_mode:
-        argv.append("--check")
-    if diff:
-        argv.append("--diff")
-    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
-    try:
-        document = json.loads(proc.stdout)
-    except ValueError:
+    proc, document = _ansible_json(argv, check_mode, diff)
+    if document is None:
         raise AssertionError("ansible printed no JSON (rc %s): %s %s" % (proc.returncode, proc.stdout, proc.stderr))
     return document["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def _ansible_json(argv, check=False, diff=False):
+    """Run an ansible command with the json callback; (the process, its parsed output or None)."""
+    argv = list(argv) + (["--check"] if check else []) + (["--diff"] if diff else [])
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False)
+    try:
+        return proc, json.loads(proc.stdout)
+    except ValueError:
+        return proc, None
 
 
 def storage_facts(data_root, **args):
@@ -257,3 +261,23 @@ def dockerd(data_root, driver=None, storage_opts=(), timeout=90):
         unmount_all(data_root)
         unmount_all(exec_root)
         shutil.rmtree(exec_root, ignore_errors=True)
+
+
+def run_playbook(playbook, extra_vars=None, check=False, inventory=None):
+    """``ansible-playbook <playbook>`` (a path under this checkout) on localhost (or ``inventory``) with the venv's
+    Python and the json callback; returns (the process, its parsed output or None)."""
+    extra = dict({"ansible_python_interpreter": os.path.join(VENV_BIN, "python")}, **(extra_vars or {}))
+    argv = [os.path.join(VENV_BIN, "ansible-playbook"), playbook, "-e", json.dumps(extra)]
+    return _ansible_json(argv + (["-i", inventory] if inventory else []), check)
+
+
+def task_result(document, task_name, host="localhost"):
+    """The result of the task named ``task_name`` (its last run; in a role, ``<role> : <name>``) for ``host`` in a
+    json-callback document."""
+    found = None
+    for play in document["plays"]:
+        for task in play["tasks"]:
+            name = task["task"]["name"]
+            if (name == task_name or name.endswith(" : " + task_name)) and host in task["hosts"]:
+                found = task["hosts"][host]
+    return found
