@@ -394,7 +394,10 @@ def main():
     ap.add_argument("--playbook", required=True)
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--report", required=True)
-    ap.add_argument("--only", action="append", default=[], help="run only the faults whose method name is given")
+    ap.add_argument("--only", action="append",
+                    default=[n for n in os.environ.get("COWSTACK_FAULTS_ONLY", "").split(",") if n],
+                    help="run only the faults whose method name is given, in that order (environment: "
+                         "COWSTACK_FAULTS_ONLY, comma-separated)")
     ap.add_argument("--part", default=os.environ.get("COWSTACK_FAULTS_PART") or "all",
                     help="all (default), or the half named kill or reset (environment: COWSTACK_FAULTS_PART)")
     ap.add_argument("name")
@@ -412,6 +415,9 @@ def main():
             json.dump(report, handle, indent=2)
         os.rename(args.report + ".tmp", args.report)
         return report
+    unknown = [n for n in args.only if not callable(getattr(suite, n, None)) or n.startswith("_")]
+    if unknown:
+        raise SystemExit("faults.py: unknown fault %s" % ", ".join(unknown))
     if args.only:
         for name in args.only:
             getattr(suite, name)()
