@@ -318,15 +318,21 @@ class Suite(object):
         (``kill``: the kill -9 cuts, the full spool and pool; ``reset``: the power cuts, two runs at once, dockerd
         failing, the backend failing). Each ends with the snapshot run on a full pool, on the host the last fault
         left converged."""
-        cuts = [("mid docker save", ("start", SAVE_WAIT)), ("after the data-root was vacated", ("done", VACATED)),
-                ("mid copy of the volumes", ("start", VOLUME_COPY)), ("after daemon.json was written", ("done", DAEMON_JSON)),
-                ("just before the restart", ("done", RESTARTING)), ("mid docker load", ("start", LOAD_WAIT))]
+        cuts = [("save", "mid docker save", ("start", SAVE_WAIT)),
+                ("vacated", "after the data-root was vacated", ("done", VACATED)),
+                ("volumes", "mid copy of the volumes", ("start", VOLUME_COPY)),
+                ("daemon_json", "after daemon.json was written", ("done", DAEMON_JSON)),
+                ("restart", "just before the restart", ("done", RESTARTING)),
+                ("load", "mid docker load", ("start", LOAD_WAIT))]
 
         def cuts_of(how):
-            return [(lambda p=phase, m=marker: self.cut(how, p, m)) for phase, marker in cuts]
+            return [(lambda p=phase, m=marker: self.cut(how, p, m)) for _name, phase, marker in cuts]
         kill = cuts_of("kill") + [self.spool_full_during_save, self.pool_full_during_load]
         reset = cuts_of("reset") + [self.two_runs_at_once, self.dockerd_fails_at_start, self.backend_fails_after_vacate]
         steps = {"all": cuts_of("kill") + cuts_of("reset") + kill[-2:] + reset[-3:], "kill": kill, "reset": reset}
+        if part == "names":  # what --only takes besides the method names: kill_save ... reset_load
+            return dict(("%s_%s" % (how, name), step) for how in ("kill", "reset")
+                        for (name, _p, _m), step in zip(cuts, cuts_of(how)))
         if part not in steps:
             raise SystemExit("faults.py: unknown part %r (all, kill, reset)" % part)
         return steps[part] + [self.snapshot_on_full_pool]
@@ -396,7 +402,7 @@ def main():
     ap.add_argument("--report", required=True)
     ap.add_argument("--only", action="append",
                     default=[n for n in os.environ.get("COWSTACK_FAULTS_ONLY", "").split(",") if n],
-                    help="run only the faults whose method name is given, in that order (environment: "
+                    help="run only these faults (a method name, or kill_save ... reset_load), in that order (environment: "
                          "COWSTACK_FAULTS_ONLY, comma-separated)")
     ap.add_argument("--part", default=os.environ.get("COWSTACK_FAULTS_PART") or "all",
                     help="all (default), or the half named kill or reset (environment: COWSTACK_FAULTS_PART)")
@@ -415,12 +421,14 @@ def main():
             json.dump(report, handle, indent=2)
         os.rename(args.report + ".tmp", args.report)
         return report
-    unknown = [n for n in args.only if not callable(getattr(suite, n, None)) or n.startswith("_")]
+    named = suite.plan("names")
+    unknown = [n for n in args.only if n not in named and (not callable(getattr(suite, n, None)) or n.startswith("_"))]
     if unknown:
-        raise SystemExit("faults.py: unknown fault %s" % ", ".join(unknown))
+        raise SystemExit("faults.py: unknown fault %s (a method name, or one of %s)" % (", ".join(unknown),
+                                                                                      ", ".join(sorted(named))))
     if args.only:
         for name in args.only:
-            getattr(suite, name)()
+            (named.get(name) or getattr(suite, name))()
             write_report(False)
     else:
         suite.run(args.part, after_each=lambda: write_report(False))
