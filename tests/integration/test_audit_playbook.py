@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import subprocess
 
@@ -105,3 +106,59 @@ def test_inventory_values_apply(tmp_path):
     assert recap(proc.stdout)["changed"] == 0, proc.stdout[-3000:]
     report = json.loads((tmp_path / "from-inventory" / "localhost.json").read_text())
     assert report["policy"] == "general"
+
+
+# -- the fleet report: host names, earlier runs, serial batches ----------------------------------------------
+
+def fleet_run(tmp_path, names, report, playbook="playbooks/audit.yml", *extra):
+    """The audit over local-connection aliases of this machine named ``names``, into ``report``."""
+    inventory = tmp_path / ("hosts-%s.ini" % "-".join(names))
+    python = os.path.join(realhost.VENV_BIN, "python")
+    inventory.write_text("[fleetgrp]\n" + "".join(
+        "%s ansible_connection=local ansible_python_interpreter=%s\n" % (name, python) for name in names))
+    argv = [os.path.join(realhost.VENV_BIN, "ansible-playbook"), "-i", str(inventory), str(playbook),
+            "-e", "docker_storage_audit_report_dir=%s" % report]
+    for item in extra:
+        argv += ["-e", item]
+    env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    proc = subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    return json.loads((report / "fleet.json").read_text())
+
+
+def host_file(report, name):
+    return json.loads((report / "hosts" / ("%s.json" % name)).read_text())
+
+
+def test_a_host_named_fleet_keeps_its_own_file(tmp_path):
+    report = tmp_path / "report"
+    fleet = fleet_run(tmp_path, ["fleet", "web1"], report)
+    assert sorted(fleet["summaries"]) == ["fleet", "web1"] and fleet["hosts"] == 2
+    assert host_file(report, "fleet")["host"] == "fleet" and host_file(report, "web1")["host"] == "web1"
+
+
+def test_a_host_of_an_earlier_run_only_is_not_reported_as_current(tmp_path):
+    report = tmp_path / "report"
+    fleet_run(tmp_path, ["web1", "web2"], report)
+    assert (report / "hosts" / "web2.json").exists()
+    fleet = fleet_run(tmp_path, ["web1"], report)
+    assert sorted(fleet["summaries"]) == ["web1"] and fleet["hosts"] == 1
+    assert not (report / "hosts" / "web2.json").exists()  # removed, and named as such
+    assert fleet["stale_removed"] == ["web2"] and fleet["not_audited"] == []
+    assert "web2" not in (report / "fleet.md").read_text().split("## Stale")[0]
+
+
+@pytest.mark.parametrize("hosts", ["ansible_play_hosts_all", "ansible_play_batch"])
+def test_serial_batches_add_up_to_the_whole_fleet(tmp_path, hosts):
+    """Under serial the report is written after every batch; the last one holds every batch's hosts."""
+    playbook = tmp_path / "audit-serial.yml"
+    text = (pathlib.Path(realhost.ROOT) / "playbooks" / "audit.yml").read_text()
+    text = text.replace("  gather_facts: false\n", "  gather_facts: false\n  serial: 1\n", 1)
+    text = text.replace('hosts: "{{ ansible_play_hosts_all }}"', 'hosts: "{{ %s }}"' % hosts, 1)
+    assert "serial: 1" in text and hosts in text
+    playbook.write_text(text)
+    report = tmp_path / "report"
+    names = ["db1", "fleet", "web1"]
+    fleet = fleet_run(tmp_path, names, report, playbook)
+    assert sorted(fleet["summaries"]) == names and fleet["hosts"] == 3 and fleet["not_audited"] == []
+    assert sorted(p.name for p in (report / "hosts").iterdir()) == ["%s.json" % n for n in names]
