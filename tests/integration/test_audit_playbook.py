@@ -36,10 +36,13 @@ def test_audit_changes_nothing_and_writes_the_report(tmp_path, check):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     counts = recap(proc.stdout)
     assert counts["changed"] == 0 and counts["failed"] == 0
-    report = json.loads((tmp_path / "report" / "localhost.json").read_text())
+    report = json.loads((tmp_path / "report" / "hosts" / "localhost.json").read_text())
     fleet = json.loads((tmp_path / "report" / "fleet.json").read_text())
     assert report["recommended"] and report["backing_fs"] and report["lines"]
     assert fleet["hosts"] == 1 and fleet["summaries"]["localhost"] == report and fleet["not_audited"] == []
+    assert "### localhost" in (tmp_path / "report" / "fleet.md").read_text()
+    assert 'data-host="localhost"' in (tmp_path / "report" / "fleet.html").read_text()
+    assert "free under data-root" in (tmp_path / "report" / "fleet.md").read_text()
     assert "dockerd:     would pick" in proc.stdout
     # one task per host (facts and summary), then the report once: the recap counts both for the one host
     assert counts["ok"] == 2
@@ -55,7 +58,7 @@ def test_audit_sees_a_running_daemon_through_its_socket(tmp_path, loopfs):
             proc = audit(tmp_path, "docker_storage_docker_host=%s" % host, "docker_storage_data_root=%s" % data_root,
                          "docker_storage_policy=large_images")
             assert proc.returncode == 0, proc.stdout[-3000:]
-            report = json.loads((tmp_path / "report" / "localhost.json").read_text())
+            report = json.loads((tmp_path / "report" / "hosts" / "localhost.json").read_text())
             assert report["current_driver"] == daemon.driver == "btrfs"
             assert report["recommended"] == "btrfs" and report["drift"] == []
             assert "running btrfs (graphdriver store), 0 images" in report["docker"]
@@ -69,7 +72,7 @@ def test_a_host_the_policy_cannot_serve_fails_and_is_still_reported(tmp_path):
     assert counts["failed"] == 1 and counts["changed"] == 0
     fleet = json.loads((tmp_path / "report" / "fleet.json").read_text())
     assert fleet["with_errors"] == ["localhost"] and fleet["not_audited"] == []
-    report = json.loads((tmp_path / "report" / "localhost.json").read_text())
+    report = json.loads((tmp_path / "report" / "hosts" / "localhost.json").read_text())
     assert report["recommended"] == "zfs" and report["errors"]
 
 
@@ -104,7 +107,7 @@ def test_inventory_values_apply(tmp_path):
     env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
     proc = subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True, check=False)
     assert recap(proc.stdout)["changed"] == 0, proc.stdout[-3000:]
-    report = json.loads((tmp_path / "from-inventory" / "localhost.json").read_text())
+    report = json.loads((tmp_path / "from-inventory" / "hosts" / "localhost.json").read_text())
     assert report["policy"] == "general"
 
 
