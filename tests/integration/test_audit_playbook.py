@@ -113,19 +113,20 @@ def test_inventory_values_apply(tmp_path):
 
 # -- the fleet report: host names, earlier runs, serial batches ----------------------------------------------
 
-def fleet_run(tmp_path, names, report, playbook="playbooks/audit.yml", *extra):
+def fleet_run(tmp_path, names, report, playbook="playbooks/audit.yml", *extra, host_vars=None, ok=True):
     """The audit over local-connection aliases of this machine named ``names``, into ``report``."""
     inventory = tmp_path / ("hosts-%s.ini" % "-".join(names))
     python = os.path.join(realhost.VENV_BIN, "python")
     inventory.write_text("[fleetgrp]\n" + "".join(
-        "%s ansible_connection=local ansible_python_interpreter=%s\n" % (name, python) for name in names))
+        "%s ansible_connection=local ansible_python_interpreter=%s %s\n" % (name, python, (host_vars or {}).get(name, ""))
+        for name in names))
     argv = [os.path.join(realhost.VENV_BIN, "ansible-playbook"), "-i", str(inventory), str(playbook),
             "-e", "docker_storage_audit_report_dir=%s" % report]
     for item in extra:
         argv += ["-e", item]
     env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
     proc = subprocess.run(argv, cwd=realhost.ROOT, env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    assert (proc.returncode == 0) == ok, proc.stdout[-3000:] + proc.stderr
     return json.loads((report / "fleet.json").read_text())
 
 
@@ -151,17 +152,38 @@ def test_a_host_of_an_earlier_run_only_is_not_reported_as_current(tmp_path):
     assert "web2" not in (report / "fleet.md").read_text().split("## Stale")[0]
 
 
-@pytest.mark.parametrize("hosts", ["ansible_play_hosts_all", "ansible_play_batch"])
-def test_serial_batches_add_up_to_the_whole_fleet(tmp_path, hosts):
-    """Under serial the report is written after every batch; the last one holds every batch's hosts."""
+def serial_playbook(tmp_path, hosts="ansible_play_hosts_all"):
     playbook = tmp_path / "audit-serial.yml"
     text = (pathlib.Path(realhost.ROOT) / "playbooks" / "audit.yml").read_text()
     text = text.replace("  gather_facts: false\n", "  gather_facts: false\n  serial: 1\n", 1)
     text = text.replace('hosts: "{{ ansible_play_hosts_all }}"', 'hosts: "{{ %s }}"' % hosts, 1)
     assert "serial: 1" in text and hosts in text
     playbook.write_text(text)
+    return playbook
+
+
+@pytest.mark.parametrize("hosts", ["ansible_play_hosts_all", "ansible_play_batch"])
+def test_serial_batches_add_up_to_the_whole_fleet(tmp_path, hosts):
+    """Under serial the report is written after every batch; the last one holds every batch's hosts."""
+    playbook = serial_playbook(tmp_path, hosts)
     report = tmp_path / "report"
     names = ["db1", "fleet", "web1"]
     fleet = fleet_run(tmp_path, names, report, playbook)
     assert sorted(fleet["summaries"]) == names and fleet["hosts"] == 3 and fleet["not_audited"] == []
     assert sorted(p.name for p in (report / "hosts").iterdir()) == ["%s.json" % n for n in names]
+
+
+@pytest.mark.parametrize("fail_on_errors", [True, False])
+def test_serial_with_a_host_the_policy_cannot_serve(tmp_path, fail_on_errors):
+    """Ansible stops a play when every host of a batch failed: with serial 1, the first host the policy cannot
+    serve ends the audit, and the rest are reported not_audited. docker_storage_audit_fail_on_errors=false reports
+    its errors without failing it, so every batch runs."""
+    report = tmp_path / "report"
+    fleet = fleet_run(tmp_path, ["db1", "web1", "web2"], report, serial_playbook(tmp_path),
+                      "docker_storage_audit_fail_on_errors=%s" % fail_on_errors,
+                      host_vars={"db1": "docker_storage_policy=zfs"}, ok=not fail_on_errors)
+    assert fleet["with_errors"] == ["db1"]
+    if fail_on_errors:
+        assert sorted(fleet["summaries"]) == ["db1"] and fleet["not_audited"] == ["web1", "web2"]
+    else:
+        assert sorted(fleet["summaries"]) == ["db1", "web1", "web2"] and fleet["not_audited"] == []
