@@ -45,7 +45,7 @@ def human_bytes(value):
 
 def _space_line(backing, pool):
     text = "%s free of %s under data-root" % (human_bytes(backing.get("free_bytes")) or "unknown",
-                                                human_bytes(backing.get("size_bytes")) or "unknown")
+                                              human_bytes(backing.get("size_bytes")) or "unknown")
     if pool:
         text += "; %s %s: %s free of %s%s" % (pool.get("kind"), pool.get("name"),
                                               human_bytes(pool.get("free_bytes")) or "unknown",
@@ -68,8 +68,7 @@ def _snapshot_findings(snapshots):
         elif item.get("age_seconds") is None:
             text = "%s: no snapshot" % item["target"]
         else:
-            text = "%s: newest %s old, %d kept" % (item["target"], human_age(item["age_seconds"]),
-                                                         item.get("count") or 0)
+            text = "%s: newest %s old, %d kept" % (item["target"], human_age(item["age_seconds"]), item.get("count") or 0)
         state = item.get("state") or "UNKNOWN"
         lines.append("snapshots:   %s (%s)" % (text, state))
         if state != "OK":

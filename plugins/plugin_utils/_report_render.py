@@ -95,8 +95,8 @@ def _md_table(header, rows):
 
 
 def markdown(fleet, summaries):
-    out = ["# %s" % TITLE, "", "%s. Run %s, written %s." % (_headline(fleet), (fleet.get("run") or {}).get("id", "?"),
-                                                             fleet.get("written", "?")), ""]
+    run = (fleet.get("run") or {}).get("id", "?")
+    out = ["# %s" % TITLE, "", "%s. Run %s, written %s." % (_headline(fleet), run, fleet.get("written", "?")), ""]
     out += ["## Warnings and errors", ""]
     items = attention(fleet, summaries)
     out += _md_table(("kind", "host", "message"), items) if items else ["None."]

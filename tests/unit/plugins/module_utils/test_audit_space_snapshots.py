@@ -70,5 +70,5 @@ def test_without_the_snapshot_tool_nothing_is_added():
 
 
 def test_human_bytes():
-    assert [human_bytes(v) for v in (None, 0, 1023, 1024, 5 * 1024 ** 4)] == [None, "0 B", "1023 B", "1.0 KiB",
-                                                                            "5.0 TiB"]
+    values = (None, 0, 1023, 1024, 5 * 1024 ** 4)
+    assert [human_bytes(v) for v in values] == [None, "0 B", "1023 B", "1.0 KiB", "5.0 TiB"]
