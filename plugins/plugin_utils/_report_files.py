@@ -56,7 +56,8 @@ def merge(previous, run, summaries, missing):
     ``previous`` is the fleet.json found (or None). Of the same ``run`` its hosts are kept where this write has
     no newer result for them (an earlier ``serial`` batch); of another run nothing is kept."""
     summaries, missing, carried = dict(summaries), set(missing), []
-    if previous and previous.get("run", {}).get("id") == run and isinstance(previous.get("summaries"), dict):
+    same_run = isinstance(previous, dict) and isinstance(previous.get("run"), dict) and previous["run"].get("id") == run
+    if same_run and isinstance(previous.get("summaries"), dict):
         for host, summary in previous["summaries"].items():
             summaries.setdefault(host, summary)
         missing.update(previous.get("not_audited") or [])

@@ -169,3 +169,11 @@ def test_the_markdown_report_holds_every_host_and_warning_first(tmp_path):
     assert "40.0 GiB free of 100.0 GiB" in table and "5.0 GiB" in table and "tank/docker: 1h (OK)" in table
     for host in ("fleet", "db1", "web1"):
         assert "### %s" % host in detail and "summary of %s" % host in detail
+
+
+@pytest.mark.parametrize("content", ["not json", "[1]", '{"run": "run-1", "summaries": {"x": {}}}',
+                                     '{"run": {"id": "run-1"}, "summaries": ["x"]}'])
+def test_a_damaged_fleet_json_is_replaced(tmp_path, content):
+    (tmp_path / "fleet.json").write_text(content)
+    _f, summaries, _w, _r = write_report(str(tmp_path), {"h1": summary("h1")}, [], "run-1")
+    assert sorted(summaries) == ["h1"] and read(str(tmp_path / "fleet.json"))["run"]["id"] == "run-1"
