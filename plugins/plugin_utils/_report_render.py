@@ -112,7 +112,10 @@ def markdown(fleet, summaries):
     out += ["", "## Hosts"]
     for host in ordered_hosts(summaries):
         summary = summaries[host] or {}
-        out += ["", "### %s" % host, "", "Status: %s." % status(summary), "", "```"]
+        out += ["", "### %s" % host, "", "Status: %s." % status(summary), ""]
+        for key, label in (("errors", "ERROR"), ("warnings", "WARNING")):
+            out += ["- **%s** %s" % (label, text.replace("\n", " ")) for text in summary.get(key) or []]
+        out += ["", "```"] if summary.get("errors") or summary.get("warnings") else ["```"]
         out += [line.replace("```", "` ` `") for line in summary.get("lines") or []]
         out += ["```"]
     return "\n".join(out) + "\n"

@@ -169,6 +169,7 @@ def test_the_markdown_report_holds_every_host_and_warning_first(tmp_path):
     assert "40.0 GiB free of 100.0 GiB" in table and "5.0 GiB" in table and "tank/docker: 1h (OK)" in table
     for host in ("fleet", "db1", "web1"):
         assert "### %s" % host in detail and "summary of %s" % host in detail
+    assert "### db1\n\nStatus: warning.\n\n- **WARNING** overlay2 over <btrfs> & co\n\n```" in detail
 
 
 @pytest.mark.parametrize("content", ["not json", "[1]", '{"run": "run-1", "summaries": {"x": {}}}',
