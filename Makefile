@@ -10,6 +10,7 @@ PY_MIN    ?=
 VENV      := $(ROOT)/.venv
 VENV_MIN  := $(ROOT)/.venv-min
 VENV_IMP  := $(ROOT)/.venv-importer
+VENV_EE   := $(ROOT)/.venv-builder
 BIN       := $(VENV)/bin
 COLL_LINK := $(ROOT)/.build/collections/ansible_collections/cowstack/docker_storage
 pyver      = $$($(1)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -18,14 +19,14 @@ SKIP_VM   ?=
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup setup-venv venv collection audit test unit integration sanity lint docs importer fresh fresh-ci \
+.PHONY: help setup setup-venv venv collection audit test unit integration sanity lint docs importer ee fresh fresh-ci \
         bench molecule molecule-ci clean
 
 help:
 	@echo "make audit        check-mode audit of this machine (report in audit-report/)"
-	@echo "make test         unit, sanity (newest and oldest ansible-core), lint, docs, importer, integration, molecule-ci"
+	@echo "make test         unit, sanity (newest and oldest ansible-core), lint, docs, importer, ee, integration, molecule-ci"
 	@echo "make test SKIP_VM=1   the same without the VM scenarios"
-	@echo "make unit | integration | sanity | lint | docs | importer | bench"
+	@echo "make unit | integration | sanity | lint | docs | importer | ee | bench"
 	@echo "make fresh FRESH=debian12|debian13   make audit and make test SKIP_VM=1 in a new debootstrap chroot (root)"
 	@echo "make fresh-ci     the fresh-machine check CI runs: Debian 13 chroot, make audit and make unit"
 	@echo "make molecule-ci  the VM scenarios CI runs (zfs on Debian 12 and 13)"
@@ -62,6 +63,12 @@ $(VENV_IMP)/.stamp: requirements/importer.txt $(VENV)/.stamp
 	  $(VENV_IMP)/bin/pip install -q --disable-pip-version-check -r requirements/importer.txt -c "$$req"
 	@touch $@
 
+# ansible-builder in its own venv, for the Execution Environment check.
+$(VENV_EE)/.stamp: requirements/builder.txt $(VENV)/.stamp
+	@$(BIN)/python -m venv $(VENV_EE) && \
+	  $(VENV_EE)/bin/pip install -q --disable-pip-version-check -r requirements/builder.txt
+	@touch $@
+
 collection:  ## this checkout as cowstack.docker_storage on the collections path
 	@mkdir -p $(dir $(COLL_LINK))
 	@ln -sfn $(ROOT) $(COLL_LINK)
@@ -69,7 +76,7 @@ collection:  ## this checkout as cowstack.docker_storage on the collections path
 audit: venv collection
 	$(BIN)/ansible-playbook playbooks/audit.yml
 
-test: setup venv collection unit sanity lint docs importer integration $(if $(SKIP_VM),,molecule-ci)
+test: setup venv collection unit sanity lint docs importer ee integration $(if $(SKIP_VM),,molecule-ci)
 
 unit: venv collection
 	$(BIN)/python -m pytest -q tests/unit
@@ -90,6 +97,9 @@ docs: venv collection
 
 importer: venv $(VENV_IMP)/.stamp  ## galaxy-importer on the built tarball, as Galaxy imports it
 	@bash tests/galaxy-importer.sh $(BIN) $(VENV_IMP)/bin
+
+ee: venv $(VENV_EE)/.stamp  ## the EE files as ansible-builder reads them; `ansible-builder create` (no container runtime)
+	@bash tests/ee.sh $(BIN) $(VENV_EE)/bin
 
 # A new Debian machine with only the distribution's Python (a debootstrap chroot; root).
 FRESH ?= debian13

@@ -10,7 +10,8 @@ packages=(python3-venv make git)
 case $profile in
   venv) ;;
   test|all)
-    packages+=(docker.io btrfs-progs xfsprogs e2fsprogs util-linux busybox-static rsync openssh-client cron)
+    # chromium: the audit page checked in a headless browser (tests/integration/test_audit_html_chromium.py)
+    packages+=(docker.io btrfs-progs xfsprogs e2fsprogs util-linux busybox-static rsync openssh-client cron chromium)
     [ "$profile" = all ] && packages+=(qemu-system-x86 qemu-utils debootstrap)
     ;;
   *) echo "usage: $0 [venv|test|all]" >&2; exit 2 ;;

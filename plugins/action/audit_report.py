@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write the audit's JSON report on the controller; the managed hosts are not contacted."""
+"""Write the audit's report on the controller (JSON, Markdown, HTML); the managed hosts are not contacted.
+
+The layout, and what a write keeps of an earlier one (a batch of the same run) or removes (another run's host
+files), are in ``plugin_utils/_report_files.py``."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
-import re
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
@@ -15,8 +18,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._audit import fleet_report
-
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+from ansible_collections.cowstack.docker_storage.plugins.plugin_utils import _report_files as files
+from ansible_collections.cowstack.docker_storage.plugins.plugin_utils import _report_render as render
+from ansible_collections.cowstack.docker_storage.plugins.plugin_utils._controller import run_id
 
 
 def _write_json(path, data):
@@ -37,6 +41,38 @@ def _summaries_from_results(hosts, result_var, hostvars):
         else:
             missing.append(host)
     return summaries, missing
+
+
+def write_report(dest, summaries, missing, run):
+    """Write the report for ``summaries`` (plus what an earlier batch of the same ``run`` wrote) under ``dest``.
+
+    -> ``(fleet, every summary reported, files written, files removed)``."""
+    hosts_dir = os.path.join(dest, files.HOSTS_DIR)
+    if not os.path.isdir(hosts_dir):
+        os.makedirs(hosts_dir)
+    previous = files.read_json(os.path.join(dest, "fleet.json"))
+    summaries, missing, stale = files.merge(previous, run, summaries, missing)
+    written, removed = [], []
+    for host, summary in sorted(summaries.items()):
+        path = os.path.join(hosts_dir, files.host_file_name(host))
+        _write_json(path, summary)
+        written.append(path)
+    for host, path in files.stale_files(dest, summaries):
+        os.unlink(path)
+        removed.append(path)
+        if host is not None and host not in summaries and host not in stale:
+            stale.append(host)
+    fleet = fleet_report(summaries)
+    fleet.update(not_audited=missing, stale_removed=sorted(set(stale) - set(summaries)), run={"id": run},
+                 written=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 layout={"fleet": list(files.FLEET_FILES), "hosts": files.HOSTS_DIR + "/<host>.json"})
+    for name, text in (("fleet.md", render.markdown(fleet, summaries)), ("fleet.html", render.html(fleet, summaries))):
+        write_atomic(os.path.join(dest, name), text, 0o644)
+        written.append(os.path.join(dest, name))
+    # fleet.json last: it names the run, and a batch that failed before this point is not taken as written
+    _write_json(os.path.join(dest, "fleet.json"), dict(fleet, summaries=summaries))
+    written.append(os.path.join(dest, "fleet.json"))
+    return fleet, summaries, written, removed
 
 
 class ActionModule(ActionBase):
@@ -60,24 +96,15 @@ class ActionModule(ActionBase):
                                                          task_vars.get("hostvars") or {})
         else:
             summaries = args["summaries"]
+        given = sorted(summaries)
         try:
-            if not os.path.isdir(dest):
-                os.makedirs(dest)
-            written = []
-            for host, summary in sorted(summaries.items()):
-                path = os.path.join(dest, "%s.json" % _SAFE_NAME.sub("_", host))
-                _write_json(path, summary)
-                written.append(path)
-            fleet = fleet_report(summaries)
-            fleet["not_audited"] = sorted(missing)
-            fleet_path = os.path.join(dest, "fleet.json")
-            _write_json(fleet_path, dict(fleet, summaries=summaries))
+            fleet, summaries, written, removed = write_report(dest, summaries, missing, run_id())
         except (IOError, OSError) as exc:
             raise AnsibleActionFail("cannot write the audit report under %s: %s (choose another "
                                     "docker_storage_audit_report_dir)" % (dest, to_native(exc)))
         # The report is the audit's output on the controller; no managed host changed. Its lines are shown
-        # once here for the whole fleet rather than by a task per host.
-        result.update(changed=False, files=written + [fleet_path], fleet=fleet,
-                      lines=dict((host, (summaries[host] or {}).get("lines")) for host in sorted(summaries)),
+        # once here for the whole fleet rather than by a task per host (under serial, for this batch's call).
+        result.update(changed=False, files=written, removed=removed, fleet=fleet,
+                      lines=dict((host, (summaries[host] or {}).get("lines")) for host in given),
                       _ansible_verbose_always=True)
         return result

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
 import sys
 import time
 import uuid
@@ -16,27 +15,11 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._lock import describe, refusal, stale
+from ansible_collections.cowstack.docker_storage.plugins.plugin_utils._controller import (
+    controller_id, start_time as _start_time,
+)
 
 display = Display()
-
-
-def _start_time(pid):
-    """The process's start time in clock ticks since boot (Linux), or None where /proc does not tell."""
-    try:
-        with open("/proc/%d/stat" % int(pid)) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[19]
-    except (IOError, OSError, ValueError, IndexError, TypeError):
-        return None
-
-
-def controller_id():
-    """This controller's name and pid namespace: two controllers in containers may share a host name, and a pid
-    means nothing outside its namespace."""
-    try:
-        namespace = os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        namespace = None
-    return "%s%s" % (socket.gethostname(), " (pid namespace %s)" % namespace if namespace else "")
 
 
 def _alive(pid, start):

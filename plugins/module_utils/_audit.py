@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ._choice import choose
+from ._retention import human_age
 
 
 def _yes_no(value):
@@ -28,6 +29,52 @@ def _docker_line(docker):
     return "%s, running %s (%s store), %s images, %s containers" % (
         docker.get("version"), docker.get("driver"), docker.get("image_store"), docker.get("images"),
         docker.get("containers"))
+
+
+def human_bytes(value):
+    """``12.3 GiB``; None for an unknown size."""
+    if value is None:
+        return None
+    size, unit = float(value), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(size) < 1024 or unit == "PiB":
+            break
+        size /= 1024
+    return "%d %s" % (size, unit) if unit == "B" else "%.1f %s" % (size, unit)
+
+
+def _space_line(backing, pool):
+    text = "%s free of %s under data-root" % (human_bytes(backing.get("free_bytes")) or "unknown",
+                                              human_bytes(backing.get("size_bytes")) or "unknown")
+    if pool:
+        text += "; %s %s: %s free of %s%s" % (pool.get("kind"), pool.get("name"),
+                                              human_bytes(pool.get("free_bytes")) or "unknown",
+                                              human_bytes(pool.get("size_bytes")) or "unknown",
+                                              " (%s)" % pool["health"] if pool.get("health") else "")
+    return text
+
+
+def _snapshot_findings(snapshots):
+    """``(lines, warnings)`` for the snapshot tool's targets (``storage_facts``' ``snapshots``)."""
+    lines, warnings = [], []
+    if not snapshots:
+        return lines, warnings
+    if snapshots.get("error"):
+        warnings.append("snapshots: %s" % snapshots["error"])
+        return lines, warnings
+    for item in snapshots.get("targets") or []:
+        if item.get("error"):
+            text = "%s: %s" % (item["target"], item["error"])
+        elif item.get("age_seconds") is None:
+            text = "%s: no snapshot" % item["target"]
+        else:
+            text = "%s: newest %s old, %d kept" % (item["target"], human_age(item["age_seconds"]), item.get("count") or 0)
+        state = item.get("state") or "UNKNOWN"
+        lines.append("snapshots:   %s (%s)" % (text, state))
+        if state != "OK":
+            warnings.append("snapshots of %s (%s; warn at %s, critical at %s)" % (
+                text, state, human_age(snapshots.get("warn") or 0), human_age(snapshots.get("critical") or 0)))
+    return lines, warnings
 
 
 def summarize(facts, policy="auto", storage_opts=None, host=None):
@@ -66,6 +113,10 @@ def summarize(facts, policy="auto", storage_opts=None, host=None):
         "drift": drift,
         "prior_drivers": facts.get("prior_drivers") or [],
         "prepared": None,
+        "data_root_free_bytes": backing.get("free_bytes"),
+        "data_root_size_bytes": backing.get("size_bytes"),
+        "pool": facts.get("pool"),
+        "snapshots": facts.get("snapshots"),
     }
     lines = [
         "kernel:      %s" % kernel,
@@ -78,12 +129,20 @@ def summarize(facts, policy="auto", storage_opts=None, host=None):
                                         ", prepare %s first" % choice["prepare"] if choice["prepare"] else ""),
     ]
     lines += ["  because %s" % r for r in choice["reasons"]]
+    lines.append("space:       %s" % _space_line(backing, facts.get("pool")))
+    snapshot_lines, snapshot_warnings = _snapshot_findings(facts.get("snapshots"))
+    lines += snapshot_lines
+    # the choice's own list is not changed: the role reads it; the report's warnings add the snapshots'
+    summary["warnings"] = list(choice["warnings"]) + snapshot_warnings
+    pool = facts.get("pool") or {}
+    if pool.get("health") and pool["health"] != "ONLINE":
+        summary["warnings"].append("pool %s is %s" % (pool.get("name"), pool["health"]))
     if not docker.get("installed") and configured:
         summary["prepared"] = "daemon.json sets storage-driver %s; Docker is not installed yet" % configured
         lines.append("prepared:    %s (data-root %s on %s)" % (summary["prepared"], summary["data_root"],
                                                                backing.get("fstype") or "unknown"))
     lines += ["drift:       %s" % d for d in drift]
-    lines += ["WARNING:     %s" % w for w in choice["warnings"]]
+    lines += ["WARNING:     %s" % w for w in summary["warnings"]]
     lines += ["ERROR:       %s" % e for e in choice["errors"]]
     summary["lines"] = lines
     return summary

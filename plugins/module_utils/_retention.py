@@ -807,3 +807,26 @@ def _overlaps(items):
 
 def target_policy(config, item):
     return item.get("policy") or config["policy"]
+
+
+def age_report(config, listed, now):
+    """The audit's view of the snapshot tool: per target of ``config`` (checked), the newest of our snapshots,
+    its age and ``--check``'s verdict with the configured ages. ``listed``: ``{target: [names]}``, or an error
+    string for a target that could not be listed. Pure."""
+    warn, critical = config["monitor"]["warn"], config["monitor"]["critical"]
+    targets = []
+    for item in config["targets"]:
+        names = listed.get(item["target"])
+        row = {"target": item["target"], "kind": item["kind"], "count": None, "newest": None, "age_seconds": None,
+               "state": "UNKNOWN", "error": None}
+        if isinstance(names, list):
+            snap = newest(names, config["prefix"])
+            row["count"] = len([n for n in names if parse_name(n, config["prefix"])])
+            code = monitor({item["target"]: snap["epoch"] if snap else None}, now, warn, critical)[0]
+            row["state"] = ("OK", "WARNING", "CRITICAL")[code]
+            if snap:
+                row["newest"], row["age_seconds"] = snap["name"], int(_epoch(to_datetime(now))) - int(snap["epoch"])
+        else:
+            row["error"] = names or "not listed"
+        targets.append(row)
+    return {"warn": warn, "critical": critical, "targets": targets, "error": None}

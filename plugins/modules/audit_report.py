@@ -8,11 +8,22 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: audit_report
-short_description: Write the Docker storage audit as JSON on the controller
+short_description: Write the Docker storage audit on the controller as JSON, Markdown and HTML
 version_added: 0.1.0
 description:
-  - Writes one JSON file per host and a C(fleet.json) summary (counts per driver, hosts with drift, warnings or
-    errors) under O(dest) on the controller.
+  - Writes under O(dest) on the controller C(fleet.json) (counts per driver, hosts with drift, warnings or
+    errors, and every host's summary), C(fleet.md) and C(fleet.html) for people (what needs attention first -
+    errors, warnings, hosts not audited - then the fleet table with the free space under data-root and in the
+    pool and the age of the newest snapshot per target, then each host's detail), and C(hosts/<host>.json) per host.
+  - C(fleet.html) is one self-contained file that loads nothing (inline style and script); its table filters by
+    host or message, status and driver, also preset from the address (C(fleet.html#status=warning&driver=overlay2&q=web)).
+  - Host files live in C(hosts/), so no host name (C(fleet) included) collides with the fleet's files; names are
+    encoded one to one (C(%XX) for bytes outside C([A-Za-z0-9_.-]) and for a leading dot).
+  - The report describes one run. A later call of the same ansible-playbook run (the next batch under C(serial),
+    or another play) adds to it; a call of another run replaces it, and the host files of an earlier run whose
+    hosts this run did not audit are removed (listed in C(stale_removed)) rather than kept and marked - kept, they
+    would read as current to anything that reads C(hosts/*.json), and the fleet files, which describe this run,
+    would disagree with the directory. Keep a report per run with a dated O(dest).
   - Runs on the controller only; the managed hosts are not contacted, so the task reports no change.
   - Files are written atomically (temporary file, then rename), mode 0644.
 requirements:
@@ -83,6 +94,11 @@ files:
   returned: success
   type: list
   elements: str
+removed:
+  description: Host files of an earlier run removed (hosts this run did not audit, or the layout before C(hosts/)).
+  returned: success
+  type: list
+  elements: str
 fleet:
   description: The fleet summary, also written to C(fleet.json).
   returned: success
@@ -114,6 +130,16 @@ fleet:
       description: Hosts of O(hosts) without an audit result (unreachable, or their facts could not be gathered).
       type: list
       elements: str
+    stale_removed:
+      description: Hosts whose file an earlier run left and this run removed, since it did not audit them.
+      type: list
+      elements: str
+    run:
+      description: The run that wrote the report (C(id) - controller, ansible-playbook pid and its start time).
+      type: dict
+    written:
+      description: When the report was written (UTC).
+      type: str
 lines:
   description: Each audited host's readable summary lines (host name to list of lines), shown once for the fleet.
   returned: success

@@ -124,9 +124,21 @@ audit:
       type: list
       elements: str
     warnings:
-      description: Warnings of the choice.
+      description: Warnings of the choice, of the snapshots and of the pool.
       type: list
       elements: str
+    data_root_free_bytes:
+      description: Free space under data-root.
+      type: int
+    data_root_size_bytes:
+      description: The size of the filesystem under data-root.
+      type: int
+    pool:
+      description: The pool under data-root (ZFS pool or btrfs filesystem) with its size, free space and health.
+      type: dict
+    snapshots:
+      description: The newest snapshot per target of the snapshot tool, with its age and state.
+      type: dict
     errors:
       description: Errors of the choice; the host fails when there are any (O(fail_on_errors)).
       type: list

@@ -93,6 +93,12 @@ options:
     description: The record the role keeps of a driver switch in progress (C(switch_journal) fact).
     type: path
     default: /var/lib/cowstack-docker-storage/switch.json
+  snapshot_config:
+    description:
+      - The configuration of the C(cowstack-snapshot) tool (role P(cowstack.docker_storage.docker_storage_snapshot#role));
+        when it exists, the C(snapshots) fact gives the age of the newest snapshot per target. Read only.
+    type: path
+    default: /etc/cowstack-docker-storage/snapshot.json
   strict:
     description:
       - Fail when C(daemon.json) is unreadable or not valid JSON, or data-root is not a directory.
@@ -187,6 +193,9 @@ ansible_facts:
               type: bool
             free_bytes:
               description: Free space for root on that filesystem.
+              type: int
+            size_bytes:
+              description: The size of that filesystem.
               type: int
             probe_path:
               description: The existing path that was measured (data-root or its nearest existing parent).
@@ -519,6 +528,22 @@ ansible_facts:
           type: list
           elements: str
           returned: always
+        pool:
+          description:
+            - The pool under data-root - a ZFS pool (C(zpool list)) or the btrfs filesystem - with its size, free
+              space and (ZFS) health; null on other filesystems.
+          type: dict
+          returned: always
+          sample: {"kind": "zfs", "name": "tank", "size_bytes": 107374182400, "free_bytes": 53687091200, "health": "ONLINE"}
+        snapshots:
+          description:
+            - The snapshot tool's targets as its C(--check) sees them (O(snapshot_config)); null when the tool is
+              not configured on this host.
+            - C(targets) lists per target its C(kind), C(count) of this collection's snapshots, the C(newest), its
+              C(age_seconds), C(state) (V(OK), V(WARNING), V(CRITICAL) with the configured C(warn) and C(critical)
+              ages in seconds, V(UNKNOWN) with an C(error) when it could not be listed).
+          type: dict
+          returned: always
         default_driver:
           description: The driver this host's dockerd picks with no storage-driver set (null if it refuses to start).
           type: str
@@ -551,6 +576,7 @@ import json
 import os
 import re
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -567,6 +593,10 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import inspect, read_lab_file
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._requirements import os_family
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._retention import (
+    RetentionError, age_report, check_config as check_snapshot_config, list_btrfs_snapshots, parse_zfs_list,
+    zfs_list_argv,
+)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import (
     command_words, dockerd_flags, env_file_assignments, flag_conflicts, parse_show, service_settings,
 )
@@ -584,6 +614,13 @@ def _read(path, limit=None):
             data = handle.read() if limit is None else handle.read(limit)
         return data.decode("utf-8", "replace")
     except (IOError, OSError):
+        return None
+
+
+def _int(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
         return None
 
 
@@ -935,9 +972,58 @@ class Gatherer(object):
         try:
             vfs = os.statvfs(real)
             result["free_bytes"] = vfs.f_bavail * vfs.f_frsize
+            result["size_bytes"] = vfs.f_blocks * vfs.f_frsize
         except OSError:
             pass
         return result
+
+    def pool(self, backing):
+        """The pool under data-root: a ZFS pool's size, free space and health (one ``zpool list``), or the btrfs
+        filesystem's size and free space; None on other filesystems or when it cannot be read."""
+        if backing.get("fstype") == "zfs" and backing.get("source"):
+            name = backing["source"].split("/", 1)[0]
+            zpool = self.bin("zpool")
+            if not zpool:
+                return None
+            rc, out, _err = self.run([zpool, "list", "-H", "-p", "-o", "name,size,free,health", name])
+            cols = out.strip().split("\t") if rc == 0 else []
+            if len(cols) < 4:
+                return None
+            return {"kind": "zfs", "name": cols[0], "size_bytes": _int(cols[1]), "free_bytes": _int(cols[2]),
+                    "health": cols[3]}
+        if backing.get("fstype") == "btrfs" and backing.get("mount_point"):
+            try:
+                vfs = os.statvfs(backing["mount_point"])
+            except OSError:
+                return None
+            return {"kind": "btrfs", "name": backing.get("source"), "size_bytes": vfs.f_blocks * vfs.f_frsize,
+                    "free_bytes": vfs.f_bavail * vfs.f_frsize, "health": None}
+        return None
+
+    def snapshots(self, path):
+        """The snapshot tool's targets (its configuration at ``path``, when installed): the newest of our
+        snapshots per target and its age, as the tool's ``--check`` sees them. One ``zfs list`` per ZFS target;
+        btrfs reads the snapshot directory. None without a configuration."""
+        text = _read(path)
+        if text is None:
+            if not os.path.exists(path):
+                return None
+            return {"config": path, "error": "%s cannot be read (audit as root)" % path, "targets": [], "warn": None,
+                    "critical": None}
+        try:
+            config = check_snapshot_config(json.loads(text))
+        except (ValueError, RetentionError) as exc:
+            return {"config": path, "error": "%s: %s" % (path, exc), "targets": [], "warn": None, "critical": None}
+        listed = {}
+        for item in config["targets"]:
+            if item["kind"] == "btrfs":
+                listed[item["target"]] = [s["name"] for s in list_btrfs_snapshots(item["snapshot_dir"])]
+                continue
+            zfs = self.bin("zfs")
+            rc, out, err = self.run(zfs_list_argv(item["target"], zfs)) if zfs else (1, "", "zfs not found")
+            listed[item["target"]] = [s["name"] for s in parse_zfs_list(out, item["target"])] if rc == 0 \
+                else (err.strip() or "zfs list failed")[:300]
+        return dict(age_report(config, listed, int(time.time())), config=path)
 
     def os_release(self):
         fields = {}
@@ -1012,6 +1098,7 @@ def main():
             devices=dict(type="list", elements="path", default=[]),
             lab_file=dict(type="path"),
             journal_path=dict(type="path", default="/var/lib/cowstack-docker-storage/switch.json"),
+            snapshot_config=dict(type="path", default="/etc/cowstack-docker-storage/snapshot.json"),
         ),
         supports_check_mode=True,
     )
@@ -1067,7 +1154,9 @@ def main():
         "devices": gather.devices(params["devices"]),
         "switch_journal": gather.journal(),
         "data_root_siblings": gather.siblings(data_root),
+        "snapshots": gather.snapshots(params["snapshot_config"]),
     }
+    facts["pool"] = gather.pool(facts["backing_fs"])
     if params["lab_file"]:
         if not os.path.isabs(params["lab_file"]):
             module.fail_json(msg="lab_file %r must be an absolute path" % params["lab_file"])

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
 import realhost
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
 
 # kind -> expected backing_fs keys and the overlay2 verdict
 EXPECTED = {
@@ -146,3 +148,29 @@ def test_containerd_snapshotter_filesystem_as_it_is(tmp_path, loopfs):
     facts = realhost.storage_facts(str(tmp_path / "docker"), daemon_json_path=str(daemon_json),
                                    containerd_config=str(config))
     assert facts["containerd"]["snapshotters"]["btrfs"]["fstype"] != "btrfs"
+
+
+def test_free_space_pool_and_snapshot_age_in_the_same_round_trip(loopfs, tmp_path):
+    """On btrfs with the snapshot tool configured: the filesystem's size and free space, and the newest of our
+    snapshots per target with its age, as ``cowstack-snapshot --check`` sees it (one snapshot an hour old: OK;
+    a target without one: CRITICAL)."""
+    with loopfs("btrfs") as mnt:
+        target, bare = os.path.join(mnt, "docker"), os.path.join(mnt, "bare")
+        for path in (target, bare):
+            realhost.run(["btrfs", "subvolume", "create", path])
+        os.makedirs(os.path.join(target, ".snapshots"), mode=0o700)
+        name = R.snapshot_name("cowstack", "hourly", int(time.time()) - 3600)
+        realhost.run(["btrfs", "subvolume", "snapshot", "-r", target, os.path.join(target, ".snapshots", name)])
+        config = tmp_path / "snapshot.json"
+        config.write_text(json.dumps({"policy": {"hourly": 24}, "targets": [target, bare],
+                                      "monitor": {"warn": "2h", "critical": "6h"}}))
+        facts = realhost.storage_facts(target, snapshot_config=str(config))
+        backing, pool = facts["backing_fs"], facts["pool"]
+        assert 0 < backing["free_bytes"] <= backing["size_bytes"] <= 1024 ** 3
+        assert pool["kind"] == "btrfs" and pool["name"] == backing["source"] and pool["size_bytes"] > 0
+        rows = dict((t["target"], t) for t in facts["snapshots"]["targets"])
+        assert rows[target]["newest"] == name and rows[target]["count"] == 1 and rows[target]["state"] == "OK"
+        assert 3600 <= rows[target]["age_seconds"] < 3700
+        assert rows[bare]["count"] == 0 and rows[bare]["state"] == "CRITICAL"
+        missing = realhost.storage_facts(target, snapshot_config=str(tmp_path / "none.json"))
+        assert missing["snapshots"] is None
