@@ -270,8 +270,9 @@ class Suite(object):
         _rc, expected = self.guest("cat /root/images_before.txt")
         _rc, aside = self.guest("test -e /var/lib/docker.cowstack-overlay2 && echo present || echo absent")
         _rc, journal = self.guest("test -e /var/lib/cowstack-docker-storage/switch.json && echo present || echo absent")
-        rolled_back = {"zpool create failed the run": first[0] != 0 and "zpool create" in first[1],
-                       "the rollback says the previous state is back": "The previous Docker state is back" in first[1],
+        rolled_back = {"the zfs step failed the run": first[0] != 0 and "Preparing zfs under" in first[1],
+                       "the rollback says the previous state is back": "The previous state is back and docker runs"
+                       in first[1],
                        "docker runs overlay2 again with every image": driver.strip() == "overlay2"
                        and images.split() == expected.split(),
                        "the data-root is back in place": aside.strip() == "absent",
@@ -279,7 +280,7 @@ class Suite(object):
         self.guest("systemctl stop cowstack-fault-holder.path cowstack-fault-holder.service", check=True)
         rerun = self.converge(label="rerun with the device free")
         row = self.record("the backend fails after the data-root was vacated (its disk taken by another program)",
-                          "zpool create", first, rerun, rolled_back)
+                          "the zfs step (pool creation)", first, rerun, rolled_back)
         row["seconds"] = round(time.time() - start)
 
     def snapshot_on_full_pool(self):
@@ -379,8 +380,8 @@ def merged_table(paths):
         total += len(report["faults"])
         passed += sum(r["passed"] for r in report["faults"])
         if not report.get("complete", True):
-            notes.append("%s: the run was stopped after %d of its %d faults" % (report["host"], len(report["faults"]),
-                                                                               report["planned"]))
+            notes.append("%s: the run was stopped after %d of its %d faults"
+                         % (report["host"], len(report["faults"]), report["planned"]))
     rows.append("")
     rows += ["%s." % n for n in notes]
     rows.append("The rerun's checks, on every row but the snapshot run: %s." % ", ".join(COMMON_CHECKS))
@@ -424,8 +425,8 @@ def main():
     named = suite.plan("names")
     unknown = [n for n in args.only if n not in named and (not callable(getattr(suite, n, None)) or n.startswith("_"))]
     if unknown:
-        raise SystemExit("faults.py: unknown fault %s (a method name, or one of %s)" % (", ".join(unknown),
-                                                                                      ", ".join(sorted(named))))
+        raise SystemExit("faults.py: unknown fault %s (a method name, or one of %s)"
+                         % (", ".join(unknown), ", ".join(sorted(named))))
     if args.only:
         for name in args.only:
             (named.get(name) or getattr(suite, name))()
