@@ -16,23 +16,12 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _bench_report as R
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._bench import FIGURE_NAMES
+from ansible_collections.cowstack.docker_storage.plugins.plugin_utils._controller import run_id
 
 HOSTS_DIR = "hosts"
 MARKDOWN = "bench.md"
 FLEET = "fleet.json"
 PNG = "bench.png"
-
-
-def controller_run():
-    """An id of this ansible-playbook run, the same for every task and ``serial`` batch of it: the pid and
-    start time of the process the workers are forked from."""
-    pid = os.getppid()
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            start = handle.read().rsplit(")", 1)[1].split()[19]
-    except (IOError, OSError, IndexError):
-        start = "0"
-    return "%d-%s" % (pid, start)
 
 
 def _write_json(path, data):
@@ -177,7 +166,7 @@ class ActionModule(ActionBase):
             except KeyError:
                 results[host] = None
         try:
-            report = write_report(args["dest"], args["hosts"], results, controller_run(), args["plot"])
+            report = write_report(args["dest"], args["hosts"], results, run_id(), args["plot"])
         except (IOError, OSError) as exc:
             raise AnsibleActionFail("cannot write the benchmark report under %s: %s (choose another "
                                     "docker_storage_bench_report_dir)" % (args["dest"], to_native(exc)))
