@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Where containerd's btrfs/zfs snapshotters keep their data, from its config.toml. Pure.
+"""Where containerd's snapshotters keep their data, from its config.toml. Pure.
 
 Reads what decides it: the top-level ``root`` (default /var/lib/containerd; the snapshotter's directory is
 ``<root>/io.containerd.snapshotter.v1.<name>``) and a ``root_path`` in the snapshotter's own plugin table. A
@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 
 DEFAULT_ROOT = "/var/lib/containerd"
-SNAPSHOTTERS = ("btrfs", "zfs")
+# btrfs/zfs need their directory on that filesystem; overlayfs/native are listed so that the state a stopped
+# dockerd left on the containerd store is seen (its snapshots directory).
+SNAPSHOTTERS = ("overlayfs", "native", "btrfs", "zfs")
 _STRING = r"""(?:"([^"]*)"|'([^']*)')"""
 _KEY = re.compile(r"^\s*([A-Za-z_]+)\s*=\s*" + _STRING + r"\s*(?:#.*)?$")
 # any list that is not closed empty on the same line, also one whose entries follow on later lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 
+from ._drivers import SNAPSHOTTER_OF, band_for, dockerd_pick, host_view
 from ._systemd_unit import flag_conflicts, without_flags
 
 # The keys this collection owns. Everything else in daemon.json belongs to other tools and is kept as it is.
@@ -108,6 +109,11 @@ def _switch(facts, choice, data_root):
         others = [d for d in facts.get("prior_drivers") or [] if d != choice["driver"]]
         if others:
             switch["driver"] = ["/".join(others) + " (on disk)", choice["driver"]]
+        on_disk = _stopped_snapshotter(facts)
+        wanted = SNAPSHOTTER_OF.get(choice["driver"], choice["driver"])
+        if on_disk and (choice.get("image_store") != "containerd" or wanted != on_disk):
+            switch["image_store"] = ["containerd, %s snapshots (on disk)" % on_disk,
+                                     "%s (%s)" % (choice["driver"], choice.get("image_store") or "graphdriver")]
         return switch, {}
     if docker.get("driver") and docker["driver"] != choice["driver"]:
         switch["driver"] = [docker["driver"], choice["driver"]]
@@ -117,6 +123,20 @@ def _switch(facts, choice, data_root):
         switch["image_store"] = [docker["image_store"], choice["image_store"]]
     hidden = dict((key, docker[key]) for key in ("images", "containers", "volumes") if switch and docker.get(key))
     return switch, hidden
+
+
+def _stopped_snapshotter(facts):
+    """The snapshotter a stopped dockerd would use by its current settings (daemon.json, the unit's
+    --storage-driver), when that is the containerd image store and its snapshots directory holds state; else None."""
+    content = (facts.get("daemon_json") or {}).get("content") or {}
+    config = dict((key, content[key]) for key in ("storage-driver", "features", "userns-remap") if key in content)
+    for flag in (facts.get("service") or {}).get("flags") or ():
+        if flag.get("key") == "storage-driver":
+            config["storage-driver"] = flag.get("value")
+    docker = facts.get("docker") or {}
+    pick = dockerd_pick(host_view(facts), band_for(docker.get("version")), config)
+    view = (((facts.get("containerd") or {}).get("snapshotters") or {}).get(pick["driver"]) or {})
+    return pick["driver"] if pick["image_store"] == "containerd" and view.get("state") else None
 
 
 def _stopped_errors(switch, migration, data_root):

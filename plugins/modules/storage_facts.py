@@ -404,7 +404,7 @@ ansible_facts:
               description: False when the configuration imports other files, which may move the directories.
               type: bool
             snapshotters:
-              description: The directories of the btrfs and zfs snapshotters.
+              description: The directories of the overlayfs, native, btrfs and zfs snapshotters.
               type: dict
               contains:
                 btrfs:
@@ -422,8 +422,21 @@ ansible_facts:
                     mount_point:
                       description: Where that mount is; null when not certain.
                       type: str
+                    state:
+                      description:
+                        - Its C(snapshots) directory holds entries (images or containers of the containerd store,
+                          in any namespace).
+                      type: bool
                 zfs:
                   description: The zfs snapshotter's directory.
+                  type: dict
+                  contains: *snapshotter
+                overlayfs:
+                  description: The overlayfs snapshotter's directory (the containerd store's default).
+                  type: dict
+                  contains: *snapshotter
+                native:
+                  description: The native snapshotter's directory.
                   type: dict
                   contains: *snapshotter
         os:
@@ -615,6 +628,13 @@ def _read(path, limit=None):
         return data.decode("utf-8", "replace")
     except (IOError, OSError):
         return None
+
+
+def _has_entries(path):
+    try:
+        return bool(os.listdir(path))
+    except OSError:
+        return False
 
 
 def _int(text):
@@ -942,7 +962,8 @@ class Gatherer(object):
             _real, mount = self.mount_of(path)
             # with imports the directory may be elsewhere: its filesystem is then not known
             snapshotters[name] = {"path": path, "fstype": mount.get("fstype") if certain else None,
-                                  "mount_point": mount.get("mount_point") if certain else None}
+                                  "mount_point": mount.get("mount_point") if certain else None,
+                                  "state": _has_entries(os.path.join(path, "snapshots"))}
         return {"managed_by_dockerd": not system, "config": config if system else None, "root": root,
                 "certain": certain, "snapshotters": snapshotters}
 

@@ -16,7 +16,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+# COWSTACK_VENV_BIN: where ansible and its Python are when there is no venv (the containerd scenario runs these
+# tests inside a Debian unstable VM with its own ansible-core; molecule/containerd).
+VENV_BIN = os.environ.get("COWSTACK_VENV_BIN") or os.path.join(ROOT, ".venv", "bin")
 SCRATCH = os.environ.get("COWSTACK_SCRATCH", "/var/tmp")
 
 # kind -> (mkfs argv before the device, mount options)
@@ -206,14 +208,15 @@ class DockerdResult(object):
 
 
 @contextlib.contextmanager
-def dockerd(data_root, driver=None, storage_opts=(), timeout=90):
-    """Start a private dockerd on ``data_root``; yield a DockerdResult; stop it and undo its mounts."""
+def dockerd(data_root, driver=None, storage_opts=(), timeout=90, config=None):
+    """Start a private dockerd on ``data_root`` (``config``: more daemon.json keys, e.g. ``features``); yield a
+    DockerdResult; stop it and undo its mounts."""
     exec_root = tempfile.mkdtemp(prefix="cs-", dir="/run")
     sock = os.path.join(exec_root, "d.sock")
     pidfile = os.path.join(exec_root, "d.pid")
     config = os.path.join(exec_root, "daemon.json")
     with open(config, "w") as handle:
-        json.dump({"iptables": False, "ip6tables": False, "bridge": "none"}, handle)
+        json.dump(dict({"iptables": False, "ip6tables": False, "bridge": "none"}, **(config or {})), handle)
     argv = [shutil.which("dockerd", path="/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin"), "--config-file", config,
             "--data-root", data_root, "--exec-root", exec_root, "-H", "unix://" + sock, "--pidfile", pidfile]
     if driver:

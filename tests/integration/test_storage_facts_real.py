@@ -142,8 +142,14 @@ def test_containerd_snapshotter_filesystem_as_it_is(tmp_path, loopfs):
         found = facts["containerd"]
         assert found["managed_by_dockerd"] is False and found["root"] == mnt + "/containerd"
         assert found["snapshotters"]["btrfs"] == {"path": mnt + "/containerd/io.containerd.snapshotter.v1.btrfs",
-                                                  "fstype": "btrfs", "mount_point": mnt}
+                                                  "fstype": "btrfs", "mount_point": mnt, "state": False}
         assert not os.path.exists(mnt + "/containerd")               # nothing made
+        # snapshots of the containerd store on disk (what a stopped dockerd on that store left): state
+        os.makedirs(mnt + "/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/1/fs")
+        facts = realhost.storage_facts(str(tmp_path / "docker"), daemon_json_path=str(daemon_json),
+                                       containerd_config=str(config))
+        assert facts["containerd"]["snapshotters"]["overlayfs"]["state"] is True
+        assert facts["containerd"]["snapshotters"]["btrfs"]["state"] is False
     config.write_text("version = 2\n")                           # back to /var/lib/containerd, on this host's root
     facts = realhost.storage_facts(str(tmp_path / "docker"), daemon_json_path=str(daemon_json),
                                    containerd_config=str(config))

@@ -176,6 +176,58 @@ def test_plan_with_dockerd_stopped_reads_the_state_on_disk(migration, fragment):
     assert plan(same, choose(same, "btrfs"), "/var/lib/docker")["errors"] == []
 
 
+def _stopped_on_containerd_store(version="28.5.2", content=None, state=True, flag=None):
+    """dockerd stopped; daemon.json (or a unit flag) puts it on the containerd store; overlayfs snapshots on disk."""
+    f = facts("ext4", version, daemon_json=content if content is not None else {
+        "features": {"containerd-snapshotter": True}})
+    f["containerd"] = {"managed_by_dockerd": True, "snapshotters": {
+        "overlayfs": {"path": "/var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.overlayfs",
+                      "fstype": "ext4", "mount_point": "/", "state": state}}}
+    if flag:
+        f["service"] = {"exec_start": "/usr/sbin/dockerd --storage-driver %s" % flag, "flags": [
+            {"flag": "--storage-driver", "key": "storage-driver", "value": flag, "file": "/lib/u", "line": 3}]}
+    return f
+
+
+def _target(f, store):
+    """The choice for overlay2 on ``store`` (the containerd store names it overlayfs)."""
+    return dict(choose(f, "overlay2"), driver="overlayfs" if store == "containerd" else "overlay2", image_store=store)
+
+
+@pytest.mark.parametrize("migration, fragment", [
+    ("none", "dockerd is stopped, and switching image_store containerd, overlayfs snapshots (on disk) -> overlay2 "
+             "(graphdriver) would hide"),
+    ("save_load", "needs dockerd running to save the images"),
+    ("accept_hidden", None),
+])
+def test_plan_stopped_on_the_containerd_store_is_refused_a_store_switch(migration, fragment):
+    """Stopped, on the containerd store by daemon.json, with snapshots on disk: a graphdriver target would hide
+    them (before: nothing was planned, and the images were hidden)."""
+    f = _stopped_on_containerd_store()
+    result = plan(f, _target(f, "graphdriver"), "/var/lib/docker", migration=migration)
+    assert result["switch"]["image_store"] == ["containerd, overlayfs snapshots (on disk)", "overlay2 (graphdriver)"]
+    if fragment:
+        assert any(fragment in e and "Nothing was changed" in e for e in result["errors"]), result["errors"]
+    else:
+        assert result["errors"] == []
+
+
+@pytest.mark.parametrize("case, kwargs, store, refused", [
+    ("same store and snapshotter", {}, "containerd", False),
+    ("no snapshots on disk", {"state": False}, "graphdriver", False),
+    ("daemon.json keeps the graphdriver store", {"content": {"features": {"containerd-snapshotter": False}}},
+     "graphdriver", False),
+    ("Docker 29 default store, nothing set", {"version": "29.1.2", "content": {}}, "graphdriver", True),
+    ("Docker 28 opt-in store, nothing set", {"content": {}}, "graphdriver", False),
+    ("a unit flag names the snapshotter", {"content": {}, "flag": "overlayfs"}, "graphdriver", True),
+])
+def test_plan_stopped_store_state_cases(case, kwargs, store, refused):
+    f = _stopped_on_containerd_store(**kwargs)
+    result = plan(f, _target(f, store), "/var/lib/docker")
+    assert ("image_store" in result["switch"]) is refused, (case, result["switch"])
+    assert bool(result["errors"]) is refused, (case, result["errors"])
+
+
 def test_plan_data_root_flag_overriding_the_default_is_refused():
     """The default data-root is not written to daemon.json, so the flag conflicts with nothing there, yet wins."""
     f = _running(images=0, volumes=0)

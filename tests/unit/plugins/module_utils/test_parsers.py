@@ -203,8 +203,8 @@ def test_unix_get_against_a_socket_server(tmp_path):
 def test_containerd_snapshotter_dirs_from_its_config():
     from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import (
         managed_dirs, snapshotter_dirs)
-    assert snapshotter_dirs(None) == ({"btrfs": "/var/lib/containerd/io.containerd.snapshotter.v1.btrfs",
-                                       "zfs": "/var/lib/containerd/io.containerd.snapshotter.v1.zfs"},
+    assert snapshotter_dirs(None) == (dict((name, "/var/lib/containerd/io.containerd.snapshotter.v1.%s" % name)
+                                           for name in ("overlayfs", "native", "btrfs", "zfs")),
                                       "/var/lib/containerd", True)
     moved = snapshotter_dirs('version = 2\nroot = "/srv/containerd/"  # moved\nstate = "/run/containerd"\n')
     assert moved[0]["zfs"] == "/srv/containerd/io.containerd.snapshotter.v1.zfs" and moved[2]
@@ -214,7 +214,8 @@ def test_containerd_snapshotter_dirs_from_its_config():
     # the snapshotter's own root_path wins, for that snapshotter only
     own = snapshotter_dirs('version = 2\n[plugins."io.containerd.snapshotter.v1.zfs"]\n  root_path = "/tank/ctrd"\n'
                            '[plugins."io.containerd.snapshotter.v1.overlayfs"]\n  root_path = "/x"\n')
-    assert own[0] == {"zfs": "/tank/ctrd", "btrfs": "/var/lib/containerd/io.containerd.snapshotter.v1.btrfs"}
+    assert own[0] == {"zfs": "/tank/ctrd", "btrfs": "/var/lib/containerd/io.containerd.snapshotter.v1.btrfs",
+                      "overlayfs": "/x", "native": "/var/lib/containerd/io.containerd.snapshotter.v1.native"}
     # imports may move any of it
     assert snapshotter_dirs('imports = ["/etc/containerd/conf.d/*.toml"]\nversion = 2\n')[2] is False
     assert snapshotter_dirs('imports = []\n')[2] is True
