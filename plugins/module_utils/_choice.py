@@ -149,13 +149,18 @@ def check_policy(policy):
             policy, ", ".join(SCENARIOS), ", ".join(GRAPHDRIVERS + ("overlayfs", "native"))))
 
 
+IMAGE_STORES = ("auto", "graphdriver", "containerd")
+
+
 def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare_storage=False,
-           require_filesystem=False):
+           require_filesystem=False, image_store="auto"):
     """Choose a driver for ``policy`` on the host the ``facts`` describe.
 
     Raises ``PolicyError`` for a policy that names nothing known. Everything else is reported in
     ``errors`` (the choice cannot be applied), ``warnings`` and ``reasons``. With ``require_filesystem`` (devices
     or a lab file are given), a policy whose filesystem cannot be used here is an error, never a fallback.
+    ``image_store`` ``graphdriver`` or ``containerd`` decides the store (it is written as
+    features.containerd-snapshotter); ``auto`` keeps what dockerd would do with daemon.json as it is.
     """
     check_policy(policy)
     facts = facts or {}
@@ -166,6 +171,14 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
     if not isinstance(config, dict):
         config = {}
     base = {"features": config.get("features") or {}, "userns-remap": config.get("userns-remap")}
+    if image_store in ("graphdriver", "containerd"):
+        base["features"] = dict(base["features"], **{"containerd-snapshotter": image_store == "containerd"})
+        if image_store == "containerd" and band.containerd_store == "absent":
+            errors.append("image store containerd: Docker %s has no containerd image store (Docker 24 and later "
+                          "have it): upgrade Docker, or keep the graphdriver store" % band_label(band))
+        elif image_store == "containerd" and config.get("userns-remap"):
+            errors.append("image store containerd: daemon.json sets userns-remap, which turns the containerd image "
+                          "store off: remove userns-remap, or keep the graphdriver store")
     default = dockerd_pick(host, band, base)
     prepare = None
 
@@ -225,8 +238,11 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
             GRAPHDRIVER_OF.get(driver, driver) if store == "containerd" else driver, storage_opts,
             fstype=prepare or host.fstype, pquota=bool((facts.get("backing_fs") or {}).get("pquota")),
             override_kernel_check=band.override_kernel_check, image_store=store)
-        ap_warnings, ap_errors = anti_patterns(driver, host if not prepare else host._replace(fstype=prepare),
-                                               opts, store)
+        # The filesystem the role prepares is where the driver keeps its data: under data-root, or (containerd
+        # store) at the snapshotter's directory.
+        prepared = host._replace(fstype=prepare, containerd_fs=dict(host.containerd_fs or {}, **{prepare: prepare})) \
+            if prepare else host
+        ap_warnings, ap_errors = anti_patterns(driver, prepared, opts, store)
         warnings.extend(ap_warnings)
         errors.extend(ap_errors)
     warnings.extend(opt_warnings)

@@ -68,6 +68,9 @@ def validate_extra(options):
         if key not in KNOWN_DAEMON_KEYS:
             errors.append("docker_storage_daemon_options: unknown dockerd option %r (check the spelling against "
                           "dockerd's daemon.json reference)" % key)
+        elif key == "features" and isinstance(options[key], dict) and "containerd-snapshotter" in options[key]:
+            errors.append("docker_storage_daemon_options: features.containerd-snapshotter is set by the role; use "
+                          "docker_storage_image_store (graphdriver or containerd)")
         elif key in STORAGE_KEYS:
             errors.append("docker_storage_daemon_options: %s is set by the role from the policy; use "
                           "docker_storage_policy / docker_storage_storage_opts / docker_storage_data_root" % key)
@@ -95,14 +98,14 @@ def data_root_errors(data_root, docker, existing):
     return []
 
 
-def _switch(facts, choice, data_root):
+def _switch(facts, choice, data_root, prepare_at=None):
     """What changes for dockerd (``{what: [before, after]}``) and what that hides from it (counts).
 
     With dockerd running, its own view counts. Stopped, the data-root on disk tells: state of another driver, or a
     non-empty data-root that new storage will be mounted over (its content is moved aside); nothing is counted."""
     docker = facts.get("docker") or {}
     switch = {}
-    if choice.get("prepare") and not facts.get("data_root_empty", True):
+    if choice.get("prepare") and prepare_at in (None, data_root) and not facts.get("data_root_empty", True):
         switch["storage"] = ["%s on %s" % (data_root, (facts.get("backing_fs") or {}).get("fstype") or "its filesystem"),
                              "a new %s filesystem (the current content moved aside)" % choice["prepare"]]
     if not docker.get("running"):
@@ -154,7 +157,7 @@ def _stopped_errors(switch, migration, data_root):
 
 
 def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store=False, remove_unit_flags=False,
-         resuming=False):
+         resuming=False, prepare_at=None):
     """What writing daemon.json for ``choice`` means on the host ``facts`` describe.
 
     ``resuming``: an earlier run with the same target was cut short after it saved the images (or accepted the
@@ -185,7 +188,7 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
                 isinstance(data_root, str) and posixpath.normpath(value) != data_root:
             conflicts.append({"key": "data-root", "flag": "%s %s" % (name, value), "file": path, "line": line,
                               "overrides": data_root})
-    switch, hidden = _switch(facts, choice, data_root)
+    switch, hidden = _switch(facts, choice, data_root, prepare_at)
     if not docker.get("running") and switch and not resuming:
         errors.extend(_stopped_errors(switch, migration, data_root))
     if hidden and migration == "none" and not resuming:

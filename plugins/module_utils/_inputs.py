@@ -14,7 +14,7 @@ import re
 
 from ._btrfs import CHECKSUMS as BTRFS_CHECKSUMS, MIN_DEVICES as BTRFS_MIN_DEVICES, PROFILES, validate_mount_options, \
     validate_subvolume
-from ._choice import PolicyError, check_policy, policy_filesystem
+from ._choice import IMAGE_STORES, PolicyError, check_policy, policy_filesystem
 from ._daemon_json import MIGRATIONS, validate_extra
 from ._lab import FORBIDDEN_PREFIXES, MIN_SIZE
 from ._units import parse_size
@@ -274,6 +274,10 @@ def check(inputs):
     _zfs(inputs, errors, warnings)
     _btrfs(inputs, errors, warnings)
     _migration(inputs, data_root, errors)
+    store = inputs.get("docker_storage_image_store", "auto")
+    if store not in IMAGE_STORES:
+        errors.append("docker_storage_image_store %r: use auto (what dockerd does with daemon.json as it is), "
+                      "graphdriver or containerd" % (store,))
     errors.extend(validate_extra(inputs.get("docker_storage_daemon_options") or {}))
     for var in ("docker_storage_daemon_json_path", "docker_storage_fstab"):
         problem = path_problem(var, inputs.get(var), "a file path")

@@ -30,17 +30,20 @@ BEFORE_KEYS = ("dropin_before", "daemon_json_existed", "daemon_json_before", "fl
 OWN_TYPES = {"btrfs": ("btrfs",), "zfs": ("zfs_member",)}
 
 
-def _device_errors(facts, forced, fs, safe_mode, data_root):
+def _device_errors(facts, forced, fs, safe_mode, data_root, image_store="auto"):
     """What makes a device unusable at all, and (safe mode) a filesystem of another kind on it: refused here, before
     any package is installed, as the backend module would refuse it later."""
     errors = []
+    ours = [data_root]
+    if image_store == "containerd" and fs:  # the storage this role made at containerd's snapshotter directory
+        ours.append((((facts.get("containerd") or {}).get("snapshotters") or {}).get(fs) or {}).get("path"))
     for info in facts.get("devices") or []:
         path = info.get("path")
         fstype = (info.get("probe") or {}).get("TYPE")
         mounts = info.get("mounted_at") or []
         # mounted at the data-root is the storage this role made (dockerd's btrfs driver mounts it again below);
         # mounted only elsewhere, it is someone else's filesystem
-        elsewhere = [] if data_root in mounts else mounts
+        elsewhere = [] if any(point in mounts for point in ours if point) else mounts
         if not info.get("exists"):
             errors.append("docker_storage_devices entry %s does not exist: name an existing block device (lsblk lists "
                           "them)" % path)
@@ -96,6 +99,31 @@ def _journal(facts, choice, data_root):
             journal.get("aside") or "it", path)]
 
 
+def _prepare_at(facts, choice, data_root):
+    """Where the prepared filesystem is mounted -> (path or None, refusal or None): the data-root, or, when the
+    containerd image store keeps its snapshots through the system's containerd (not under the data-root), the
+    directory of the chosen snapshotter. That directory is never moved aside: it must be empty."""
+    prepare = choice.get("prepare")
+    if not prepare:
+        return None, None
+    found = facts.get("containerd") or {}
+    if choice.get("image_store") != "containerd" or found.get("managed_by_dockerd", True):
+        return data_root, None
+    if not found.get("certain", True):
+        return None, ("containerd's config %s imports other files, which may move the %s snapshotter's directory: "
+                      "name it in that file (root_path of plugins.\"io.containerd.snapshotter.v1.%s\") or remove the "
+                      "imports, then run again" % (found.get("config"), prepare, prepare))
+    view = (found.get("snapshotters") or {}).get(prepare) or {}
+    path = view.get("path")
+    if not path:
+        return None, "the facts do not say where containerd keeps the %s snapshotter's data" % prepare
+    if view.get("state") and view.get("fstype") != prepare:
+        return None, ("%s holds snapshots of containerd's %s snapshotter on %s: the %s filesystem would be mounted "
+                      "over them. Remove them (ctr -n moby snapshots --snapshotter %s rm ...) or move them away, then "
+                      "run again" % (path, prepare, view.get("fstype"), prepare, prepare))
+    return path, None
+
+
 def _mismatch(docker, choice, data_root):
     """What the running daemon does differently from the choice (empty when it runs as intended)."""
     wanted = {"driver": choice.get("driver"), "data_root": data_root, "image_store": choice.get("image_store")}
@@ -111,7 +139,7 @@ def evaluate(inputs, facts, check_mode=False):
     result = {"errors": errors, "warnings": warnings, "choice": None, "daemon": {}, "packages": [], "contrib": False,
               "vacate": False, "save_images": False, "load_images": False, "images": [], "resume": None,
               "aside": None, "docker_missing": False, "restart_pending": False, "lab": None, "journal_keep": {},
-              "journaled": False, "inputs": checked["inputs"]}
+              "journaled": False, "inputs": checked["inputs"], "prepare_at": None}
     if errors:
         return result
     facts = facts or {}
@@ -121,7 +149,7 @@ def evaluate(inputs, facts, check_mode=False):
     lab = get("docker_storage_lab_file")
     fs = checked["filesystem"] if (devices or lab is not None) else None
     errors.extend(_device_errors(facts, get("docker_storage_force_devices") or [], fs,
-                                 get("docker_storage_safe_mode"), data_root))
+                                 get("docker_storage_safe_mode"), data_root, get("docker_storage_image_store", "auto")))
     if lab is not None:
         problem, adopt = lab_refusal(facts.get("lab_file") or {"path": lab.get("path")}, parse_size(lab["size"]),
                                      {"btrfs": get("docker_storage_btrfs_label"), "zfs": get("docker_storage_zfs_pool")},
@@ -172,7 +200,8 @@ def evaluate(inputs, facts, check_mode=False):
         choice = choose(choice_facts, get("docker_storage_policy", "auto"),
                         storage_opts=get("docker_storage_storage_opts"),
                         docker_version=version if not docker.get("installed") else None,
-                        prepare_storage=True, require_filesystem=bool(fs))
+                        prepare_storage=True, require_filesystem=bool(fs),
+                        image_store=get("docker_storage_image_store", "auto"))
     except PolicyError as exc:  # checked above; kept so a caller with other inputs gets the message
         errors.append("docker_storage_policy: %s" % exc)
         return result
@@ -186,6 +215,11 @@ def evaluate(inputs, facts, check_mode=False):
     if errors:
         return result
 
+    result["prepare_at"], problem = _prepare_at(facts, choice, data_root)
+    if problem:
+        errors.append(problem)
+        return result
+
     resume, keep, journal_errors = _journal(facts, choice, data_root)
     errors.extend(journal_errors)
     result["resume"], result["journal_keep"] = resume, keep
@@ -194,10 +228,11 @@ def evaluate(inputs, facts, check_mode=False):
                              migration=get("docker_storage_migration", "none"),
                              pin_image_store=get("docker_storage_pin_image_store"),
                              remove_unit_flags=get("docker_storage_remove_unit_flags"),
-                             resuming=bool(resume))
+                             resuming=bool(resume), prepare_at=result["prepare_at"])
         errors.extend(daemon.pop("errors"))
         result["daemon"] = daemon
-    result["vacate"] = bool(manage and choice["prepare"] and not facts.get("data_root_empty", True))
+    result["vacate"] = bool(manage and choice["prepare"] and result["prepare_at"] == data_root
+                            and not facts.get("data_root_empty", True))
     backing = facts.get("backing_fs") or {}
     if result["vacate"] and backing.get("mount_point") == data_root:
         errors.append("docker_storage_data_root %s is itself a mount point (%s, %s) that holds a Docker state: a mount "

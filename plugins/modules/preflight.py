@@ -103,6 +103,13 @@ resume:
   description: The journal of an interrupted switch this run finishes, or null.
   returned: success
   type: dict
+prepare_at:
+  description:
+    - Where the prepared btrfs or ZFS filesystem is mounted (null when none is prepared) - the data-root, or with
+      the containerd image store through the system's containerd, the chosen snapshotter's directory (such as
+      C(/var/lib/containerd/io.containerd.snapshotter.v1.btrfs)), which must be empty.
+  returned: success
+  type: str
 aside:
   description: Where the current Docker state is moved aside.
   returned: success

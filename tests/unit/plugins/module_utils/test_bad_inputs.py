@@ -32,6 +32,7 @@ DEFAULTS = {
     "docker_storage_migration_timeout": 7200, "docker_storage_migration_poll": 10,
     "docker_storage_pin_image_store": False, "docker_storage_docker_service": "docker.service",
     "docker_storage_remove_unit_flags": False, "docker_storage_journal": "/var/lib/cowstack-docker-storage/switch.json",
+    "docker_storage_image_store": "auto",
 }
 ZFS = {"docker_storage_policy": "enterprise", "docker_storage_devices": ["/dev/vdb"]}
 BTRFS = {"docker_storage_policy": "large_images", "docker_storage_devices": ["/dev/vdb"]}
@@ -65,6 +66,15 @@ def host(inputs, **extra):
         else:
             facts[key] = value
     return facts
+
+
+def system_containerd(state=False):
+    """The system's containerd with its default root on the host's ext4 (docker.io's packaging on Debian)."""
+    dirs = dict((name, {"path": "/var/lib/containerd/io.containerd.snapshotter.v1.%s" % name, "fstype": "ext4",
+                        "mount_point": "/", "state": state and name == "btrfs"})
+                for name in ("overlayfs", "native", "btrfs", "zfs"))
+    return {"managed_by_dockerd": False, "config": "/etc/containerd/config.toml", "root": "/var/lib/containerd",
+            "certain": True, "snapshotters": dirs}
 
 
 def no_zfs(facts):
@@ -278,6 +288,18 @@ CASES = [
     ("the drop-in off while the data-root is to be vacated", dict(BTRFS, docker_storage_docker_unit_dropin=False,
                                                                   docker_storage_migration="save_load"),
      running_overlay2_with_images, "docker_storage_docker_unit_dropin is false, but moving /var/lib/docker aside needs"),
+    ("an image store that does not exist", {"docker_storage_image_store": "overlayfs"}, None,
+     "docker_storage_image_store 'overlayfs': use auto"),
+    ("the containerd store on a Docker without one", {"docker_storage_image_store": "containerd"},
+     lambda f: (f["docker"].update(version="20.10.24"), f)[1], "Docker 20.10.24 has no containerd image store"),
+    ("the store pinned through the daemon options", {"docker_storage_daemon_options": {
+        "features": {"containerd-snapshotter": True}}}, None, "use docker_storage_image_store"),
+    ("containerd's snapshotter directory holds snapshots", dict(BTRFS, docker_storage_image_store="containerd"),
+     lambda f: (f.update(containerd=system_containerd(state=True)), f)[1],
+     "/var/lib/containerd/io.containerd.snapshotter.v1.btrfs holds snapshots of containerd's btrfs snapshotter"),
+    ("containerd's config imports other files", dict(BTRFS, docker_storage_image_store="containerd"),
+     lambda f: (f.update(containerd=dict(system_containerd(), certain=False)), f)[1],
+     "containerd's config /etc/containerd/config.toml imports other files"),
     ("an earlier aside directory in the way", BTRFS, lambda f: (running_overlay2_with_images(f), f.update(
         data_root_siblings=["/var/lib/docker.cowstack-overlay2"]), f)[2],
      "/var/lib/docker would move aside to /var/lib/docker.cowstack-overlay2, which already exists"),
