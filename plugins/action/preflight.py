@@ -57,7 +57,8 @@ class ActionModule(ActionBase):
                 "daemon_json_path": inputs.get("docker_storage_daemon_json_path"),
                 "service_name": inputs.get("docker_storage_docker_service"),
                 "devices": list(inputs.get("docker_storage_devices") or []),
-                "journal_path": inputs.get("docker_storage_journal")}
+                "journal_path": inputs.get("docker_storage_journal"),
+                "containerd_config": inputs.get("docker_storage_containerd_config")}
         if lab.get("path"):
             args["lab_file"] = lab["path"]
         gathered = self._execute_module(module_name="cowstack.docker_storage.storage_facts",

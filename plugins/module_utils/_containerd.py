@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ._toml_lines import join_key
+
 DEFAULT_ROOT = "/var/lib/containerd"
 # btrfs/zfs need their directory on that filesystem; overlayfs/native are listed so that the state a stopped
 # dockerd left on the containerd store is seen (its snapshots directory).
@@ -58,3 +60,19 @@ def managed_dirs(data_root):
     """The same for the containerd dockerd runs itself (no system containerd): under ``<data-root>/containerd``."""
     root = "%s/containerd/daemon" % data_root.rstrip("/")
     return dict((name, "%s/io.containerd.snapshotter.v1.%s" % (root, name)) for name in SNAPSHOTTERS), root
+
+
+# Keys that move containerd's data or decide how the file is read: the role prepares storage at the
+# snapshotter's directory instead, and a version change rewrites the meaning of every other key.
+REFUSED_KEYS = ("root", "state", "imports", "version", "temp")
+
+
+def setting_problems(parts, variable="settings"):
+    """A setting (its key split) that must not be set through this collection -> a message, or None."""
+    if len(parts) == 1 and parts[0] in REFUSED_KEYS:
+        return ("%s: %s is not set here (it moves containerd's data or changes how the whole file is read): set "
+                "it by hand, or leave it out" % (variable, parts[0]))
+    if parts[-1] == "root_path":
+        return ("%s: %s moves a snapshotter's data: remove it, and let the role prepare the filesystem at the "
+                "snapshotter's directory (docker_storage_image_store: containerd)" % (variable, join_key(parts)))
+    return None

@@ -15,8 +15,10 @@ import re
 from ._btrfs import CHECKSUMS as BTRFS_CHECKSUMS, MIN_DEVICES as BTRFS_MIN_DEVICES, PROFILES, validate_mount_options, \
     validate_subvolume
 from ._choice import IMAGE_STORES, PolicyError, check_policy, policy_filesystem
+from ._containerd import setting_problems
 from ._daemon_json import MIGRATIONS, validate_extra
 from ._lab import FORBIDDEN_PREFIXES, MIN_SIZE
+from ._toml_lines import render, split_key
 from ._units import parse_size
 from ._version import parse_version
 from ._zfs import MIN_DEVICES as ZFS_MIN_DEVICES, VDEV_TYPES, normalize_atime, validate_name, validate_properties
@@ -238,6 +240,24 @@ def _migration(inputs, data_root, errors):
                       "below the timeout" % (poll, timeout))
 
 
+def _containerd_settings(inputs, errors):
+    settings = inputs.get("docker_storage_containerd_settings") or {}
+    if not isinstance(settings, dict):
+        errors.append("docker_storage_containerd_settings must be a mapping of dotted TOML keys to values, such as "
+                      "{'plugins.\"io.containerd.gc.v1.scheduler\".pause_threshold': 0.03}")
+        return
+    for key in sorted(settings, key=str):
+        try:
+            parts = split_key(str(key))
+            render(settings[key])
+        except ValueError as exc:
+            errors.append("docker_storage_containerd_settings %s: %s" % (key, exc))
+            continue
+        problem = setting_problems(parts, "docker_storage_containerd_settings")
+        if problem:
+            errors.append(problem)
+
+
 def check(inputs):
     """The role's variables (by name) -> ``{"errors": [...], "warnings": [...], "filesystem": fs or None,
     "inputs": the inputs with their booleans read as booleans}``."""
@@ -274,6 +294,7 @@ def check(inputs):
     _zfs(inputs, errors, warnings)
     _btrfs(inputs, errors, warnings)
     _migration(inputs, data_root, errors)
+    _containerd_settings(inputs, errors)
     store = inputs.get("docker_storage_image_store", "auto")
     if store not in IMAGE_STORES:
         errors.append("docker_storage_image_store %r: use auto (what dockerd does with daemon.json as it is), "

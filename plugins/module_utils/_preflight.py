@@ -215,6 +215,11 @@ def evaluate(inputs, facts, check_mode=False):
     if errors:
         return result
 
+    if get("docker_storage_containerd_settings") and (facts.get("containerd") or {}).get("managed_by_dockerd", True):
+        errors.append("docker_storage_containerd_settings is given, but there is no system containerd here: dockerd "
+                      "runs its own, from a configuration it writes itself. Install containerd (containerd.service) "
+                      "for dockerd to use, or remove docker_storage_containerd_settings")
+        return result
     result["prepare_at"], problem = _prepare_at(facts, choice, data_root)
     if problem:
         errors.append(problem)

@@ -32,7 +32,8 @@ DEFAULTS = {
     "docker_storage_migration_timeout": 7200, "docker_storage_migration_poll": 10,
     "docker_storage_pin_image_store": False, "docker_storage_docker_service": "docker.service",
     "docker_storage_remove_unit_flags": False, "docker_storage_journal": "/var/lib/cowstack-docker-storage/switch.json",
-    "docker_storage_image_store": "auto",
+    "docker_storage_image_store": "auto", "docker_storage_containerd_config": "/etc/containerd/config.toml",
+    "docker_storage_containerd_settings": {},
 }
 ZFS = {"docker_storage_policy": "enterprise", "docker_storage_devices": ["/dev/vdb"]}
 BTRFS = {"docker_storage_policy": "large_images", "docker_storage_devices": ["/dev/vdb"]}
@@ -300,6 +301,17 @@ CASES = [
     ("containerd's config imports other files", dict(BTRFS, docker_storage_image_store="containerd"),
      lambda f: (f.update(containerd=dict(system_containerd(), certain=False)), f)[1],
      "containerd's config /etc/containerd/config.toml imports other files"),
+    ("containerd's root moved through the settings", {"docker_storage_containerd_settings": {"root": "/srv/c"}},
+     None, "docker_storage_containerd_settings: root is not set here"),
+    ("a snapshotter's root_path through the settings", {"docker_storage_containerd_settings": {
+        'plugins."io.containerd.snapshotter.v1.btrfs".root_path': "/srv/b"}}, None, "moves a snapshotter's data"),
+    ("a containerd key that is not a dotted key", {"docker_storage_containerd_settings": {"a b": 1}}, None,
+     "docker_storage_containerd_settings a b: 'a b' is not a dotted TOML key"),
+    ("a containerd value that is not a TOML scalar", {"docker_storage_containerd_settings": {"oom_score": {"x": 1}}},
+     None, "is not a TOML value this module writes"),
+    ("containerd settings without a system containerd", {"docker_storage_containerd_settings": {"oom_score": 0}},
+     lambda f: (f.update(containerd={"managed_by_dockerd": True, "snapshotters": {}}), f)[1],
+     "there is no system containerd here"),
     ("an earlier aside directory in the way", BTRFS, lambda f: (running_overlay2_with_images(f), f.update(
         data_root_siblings=["/var/lib/docker.cowstack-overlay2"]), f)[2],
      "/var/lib/docker would move aside to /var/lib/docker.cowstack-overlay2, which already exists"),
