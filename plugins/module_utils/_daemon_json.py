@@ -128,6 +128,36 @@ def _switch(facts, choice, data_root, prepare_at=None):
     return switch, hidden
 
 
+# What dockerd's own migration to the containerd store (features.containerd-migration, Docker 29, experimental)
+# can carry: the graphdriver it reads and the snapshotter it writes. It needs no container at all.
+MIGRATABLE = {"overlay2": "overlayfs", "vfs": "native"}
+
+
+def containerd_migration(content, docker, switch, hidden):
+    """features.containerd-migration set for a switch to the containerd store where it cannot work -> a refusal;
+    None when it is not set, not relevant, or its preconditions hold (the switch is then still guarded by
+    docker_storage_migration: its migration is experimental, save_load is the verified way)."""
+    if not ((content.get("features") or {}).get("containerd-migration") is True
+            and (switch.get("image_store") or [None, None])[1] == "containerd"):
+        return None
+    version = [int(p) for p in str(docker.get("version") or "0").split(".")[:1] if p.isdigit()] or [0]
+    source, target = (switch.get("driver") or [docker.get("driver"), None])[0], None
+    if switch.get("driver"):
+        target = switch["driver"][1]
+    problems = []
+    if version[0] < 29:
+        problems.append("Docker %s has no such feature (it came with 29)" % docker.get("version"))
+    if hidden.get("containers"):
+        problems.append("%d containers exist (it needs none: remove them with docker rm)" % hidden["containers"])
+    if MIGRATABLE.get(source) is None or (target and target != MIGRATABLE.get(source)):
+        problems.append("it carries only overlay2 to overlayfs and vfs to native, not %s to %s" % (source, target))
+    if problems:
+        return ("features.containerd-migration cannot move the images here: %s. Remove it from "
+                "docker_storage_daemon_options and use docker_storage_migration: save_load. Nothing was changed"
+                % "; ".join(problems))
+    return None
+
+
 def _stopped_snapshotter(facts):
     """The snapshotter a stopped dockerd would use by its current settings (daemon.json, the unit's
     --storage-driver), when that is the containerd image store and its snapshots directory holds state; else None."""
@@ -203,6 +233,9 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
         errors.append("%d containers exist%s: their writable layers cannot move to another driver. Remove them (docker "
                       "rm), or recreate them after the switch from their images; nothing was changed" % (
                           hidden["containers"], " (%s)" % ", ".join(names) if names else ""))
+    refusal = containerd_migration(content, docker, switch, hidden)
+    if refusal:
+        errors.append(refusal)
     exec_start = None
     if conflicts and remove_unit_flags:
         exec_start = without_flags((facts.get("service") or {}).get("exec_start"), set(c["key"] for c in conflicts))

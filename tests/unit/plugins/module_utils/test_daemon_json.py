@@ -241,3 +241,25 @@ def test_plan_data_root_flag_overriding_the_default_is_refused():
     f["service"]["flags"][0]["value"] = "/var/lib/docker"   # the flag says what the role wants: no conflict
     f["service"]["exec_start"] = "/usr/sbin/dockerd -H fd:// -g /var/lib/docker"
     assert plan(f, choose(f, "overlay2"), "/var/lib/docker")["errors"] == []
+
+
+@pytest.mark.parametrize("case, version, driver, containers, fragment", [
+    ("Docker 28", "28.5.2", "overlay2", 0, "Docker 28.5.2 has no such feature"),
+    ("containers present", "29.1.2", "overlay2", 2, "2 containers exist (it needs none"),
+    ("a driver it cannot read", "29.1.2", "btrfs", 0, "only overlay2 to overlayfs and vfs to native, not btrfs"),
+    ("its preconditions hold", "29.1.2", "overlay2", 0, None),
+])
+def test_containerd_migration_is_known(case, version, driver, containers, fragment):
+    """features.containerd-migration (Docker 29, experimental): refused where it cannot carry the images; where it
+    can, the switch is still guarded by docker_storage_migration (save_load is the verified way)."""
+    f = _running(fs="btrfs" if driver == "btrfs" else "ext4", driver=driver, images=3, containers=containers,
+                 version=version)
+    target = dict(choose(f, "overlay2"), driver="overlayfs", image_store="containerd")
+    extra = {"features": {"containerd-migration": True}}
+    errors = plan(f, target, "/var/lib/docker", extra=extra, migration="accept_hidden")["errors"]
+    if fragment:
+        assert any(fragment in e and "use docker_storage_migration: save_load" in e for e in errors), (case, errors)
+    else:
+        assert errors == [], errors
+        guarded = plan(f, target, "/var/lib/docker", extra=extra)["errors"]
+        assert any("would hide 3 images" in e for e in guarded), guarded
