@@ -167,6 +167,8 @@ def _stopped_snapshotter(facts):
         if flag.get("key") == "storage-driver":
             config["storage-driver"] = flag.get("value")
     docker = facts.get("docker") or {}
+    if not docker.get("installed"):
+        return None  # no dockerd has used any store here (a snapshot directory is another tool's, such as k8s')
     pick = dockerd_pick(host_view(facts), band_for(docker.get("version")), config)
     view = (((facts.get("containerd") or {}).get("snapshotters") or {}).get(pick["driver"]) or {})
     return pick["driver"] if pick["image_store"] == "containerd" and view.get("state") else None
