@@ -695,11 +695,12 @@ def check_config(doc):
     ``{"version": 1, "prefix": str, "policy": {...}, "frequent_minutes": int, "schedule": cron,
     "targets": [{"target": str, "policy": {...}?, "snapshot_dir": path?}], "docker": {"data_roots": [...],
     "containerd_roots": [...], "zfs_fsnames": [...]}, "monitor": {"warn": dur, "critical": dur},
-    "lock_file": path}``"""
+    "lock_file": path, "metrics_file": path or ""}``"""
     if not isinstance(doc, dict):
         raise RetentionError("configuration must be a JSON object")
     problems = []
-    known = ("version", "prefix", "policy", "frequent_minutes", "schedule", "targets", "docker", "monitor", "lock_file")
+    known = ("version", "prefix", "policy", "frequent_minutes", "schedule", "targets", "docker", "monitor", "lock_file",
+             "metrics_file")
     for key in sorted(set(doc) - set(known), key=str):
         problems.append("unknown setting %r" % (key,))
     if doc.get("version", CONFIG_VERSION) != CONFIG_VERSION:
@@ -734,6 +735,11 @@ def check_config(doc):
     if not isinstance(lock, str) or not lock.startswith("/"):
         problems.append("lock_file must be an absolute path")
     out["lock_file"] = lock
+    metrics = doc.get("metrics_file") or ""
+    if metrics and (not isinstance(metrics, str) or not metrics.startswith("/") or not metrics.endswith(".prom")):
+        problems.append("metrics_file %r must be an absolute path ending in .prom (node_exporter's textfile "
+                        "collector reads *.prom), or empty" % (metrics,))
+    out["metrics_file"] = metrics if isinstance(metrics, str) else ""
     docker = doc.get("docker") or {}
     out["docker"] = {}
     for key, default in (("data_roots", ["/var/lib/docker"]), ("containerd_roots", ["/var/lib/containerd"]),

@@ -43,7 +43,7 @@ def site(loopfs, tmp_path):
             "docker_storage_snapshot_unit": name,
         }
         os.makedirs(base + "/sbin")
-        paths = {"cron": "/etc/cron.d/" + name, "service": "%s/%s.service" % (UNIT_DIR, name),
+        paths = {"cron": "/etc/cron.d/" + name, "metrics_cron": "/etc/cron.d/%s-metrics" % name, "service": "%s/%s.service" % (UNIT_DIR, name),
                  "timer": "%s/%s.timer" % (UNIT_DIR, name),
                  "wants": "%s/timers.target.wants/%s.timer" % (UNIT_DIR, name),
                  "lib": variables["docker_storage_snapshot_lib_dir"], "bin": variables["docker_storage_snapshot_bin"],
@@ -51,7 +51,7 @@ def site(loopfs, tmp_path):
         try:
             yield {"data": data, "snaps": os.path.join(data, ".snapshots"), "vars": variables, "paths": paths}
         finally:
-            for key in ("cron", "service", "timer", "wants"):
+            for key in ("cron", "metrics_cron", "service", "timer", "wants"):
                 if os.path.lexists(paths[key]):
                     os.unlink(paths[key])
 
@@ -93,6 +93,31 @@ def test_cron_install_is_idempotent_and_the_tool_runs_by_hand(site):
     check = subprocess.run([paths["bin"], "--config", paths["config"], "--check"], capture_output=True, text=True,
                            check=False)
     assert check.returncode == 0 and check.stdout.startswith("SNAPSHOTS OK")
+
+
+def test_metrics_file_and_its_refresh(site, tmp_path):
+    """The metrics file every run writes, and a cron refresh of it; the refresh removed again; a refresh without
+    a file refused before anything is written."""
+    paths, prom = site["paths"], str(tmp_path / "textfile" / "cowstack-snapshot.prom")
+    wanted = {"docker_storage_snapshot_metrics_file": prom, "docker_storage_snapshot_metrics_refresh": "*/5"}
+    assert converge(site, check=True, **wanted)["changed"] > 0 and not os.path.exists(paths["metrics_cron"])
+    assert converge(site, **wanted)["changed"] > 0
+    with open(paths["metrics_cron"]) as handle:
+        assert "*/5 * * * * root %s --config %s --metrics\n" % (paths["bin"], paths["config"]) in handle.read()
+    with open(paths["config"]) as handle:
+        assert json.load(handle)["metrics_file"] == prom
+    assert converge(site, **wanted)["changed"] == 0
+    proc = subprocess.run([paths["bin"], "--config", paths["config"]], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}, check=False)
+    assert proc.returncode == 0, proc.stderr
+    with open(prom) as handle:
+        text = handle.read()
+    assert 'cowstack_snapshot_count{target="%s"} 1' % site["data"] in text and "cowstack_snapshot_last_run_success 1" in text
+    assert converge(site, docker_storage_snapshot_metrics_file=prom)["changed"] > 0     # the refresh goes
+    assert not os.path.exists(paths["metrics_cron"]) or "--metrics" not in open(paths["metrics_cron"]).read()
+    rc, tasks, _stats, out = H.run_playbook({"hosts": "localhost", "gather_facts": False, "roles": [{"role": ROLE}],
+                                             "vars": dict(site["vars"], docker_storage_snapshot_metrics_refresh="*/5")})
+    assert rc != 0 and "docker_storage_snapshot_metrics_file is empty" in out, out[-2000:]
 
 
 def test_switching_to_the_systemd_timer_and_back(site):

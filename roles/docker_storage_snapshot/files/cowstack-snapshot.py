@@ -12,6 +12,11 @@ same file installed beside this script) and nothing else from the collection.
   cowstack-snapshot --list [--json]                our snapshots per target, with age
   cowstack-snapshot --check [--warn D --critical D]  monitoring: age of the newest snapshot (Nagios codes)
   cowstack-snapshot --check-config [--config FILE] validate the configuration and the targets
+  cowstack-snapshot --metrics                      write the metrics file now (no snapshot taken)
+
+With ``metrics_file`` in the configuration, every run (and ``--metrics``) writes it atomically in
+node_exporter's textfile format: per target our snapshot count, the newest one's time and age, the space used
+and available, whether it could be read; the last run's time and outcome; the --check verdict.
 
 Per target, one run costs: one listing (``zfs list``; btrfs reads the snapshot directory), one
 ``zfs snapshot`` / ``btrfs subvolume snapshot -r``, and destroy commands in batches
@@ -203,6 +208,7 @@ def run(config, args, log):
     now = now_epoch(args)
     report = {"dry_run": args.dry_run, "targets": [], "commands": 0}
     failed = False
+    remaining = {}  # target -> our names after the run, for the metrics file (no second listing)
     for item in selected(config, args):
         policy = R.target_policy(config, item)
         entry = {"target": item["target"], "taken": None, "destroy": [], "keep": 0, "foreign": 0, "error": None}
@@ -234,6 +240,7 @@ def run(config, args, log):
             entry.update(destroy=plan["destroy"], keep=len(plan["keep"]), foreign=len(plan["foreign"]))
             if plan["destroy"]:
                 store.destroy(plan["destroy"])
+            remaining[item["target"]] = [n for n in names if n not in plan["destroy"]]
             log.info("%s: %s %d, kept %d of ours, left %d others alone" % (
                 item["target"], "would destroy" if args.dry_run else "destroyed", len(plan["destroy"]),
                 len(plan["keep"]), len(plan["foreign"])))
@@ -242,7 +249,128 @@ def run(config, args, log):
             entry["error"] = "; ".join(e for e in (entry["error"], str(exc)) if e)
             log.error("%s: %s" % (item["target"], exc))
     report["commands"] = runner.count
+    report["remaining"] = remaining
     return report, failed
+
+
+# -- metrics (node_exporter textfile collector) ------------------------------------------------------------
+
+METRICS = (
+    ("cowstack_snapshot_count", "Snapshots of ours per target."),
+    ("cowstack_snapshot_newest_timestamp_seconds", "When our newest snapshot of the target was taken (epoch)."),
+    ("cowstack_snapshot_newest_age_seconds", "Age of our newest snapshot of the target when the file was written."),
+    ("cowstack_snapshot_target_ok", "1 when the target could be read, else 0."),
+    ("cowstack_storage_used_bytes", "Space used on the target's dataset or filesystem."),
+    ("cowstack_storage_available_bytes", "Space available to the target's dataset or filesystem."),
+)
+RUN_METRICS = (
+    ("cowstack_snapshot_last_run_timestamp_seconds", "When the last snapshot run ended (epoch)."),
+    ("cowstack_snapshot_last_run_success", "1 when the last snapshot run had no failed target, else 0."),
+)
+CHECK_METRIC = ("cowstack_snapshot_check_status", "The --check verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")
+
+
+def _label(value):
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def metrics_text(rows, now, run=None, check=None):
+    """The textfile: ``rows`` ``[{target, count, newest, ok, used, available}]``; ``run`` ``(end epoch, success)``;
+    ``check`` the --check exit code. A value that is not known is left out, never written as a guess."""
+    out = []
+    for name, text in METRICS:
+        samples = []
+        for row in rows:
+            value = {"cowstack_snapshot_count": row.get("count"),
+                     "cowstack_snapshot_newest_timestamp_seconds": row.get("newest"),
+                     "cowstack_snapshot_newest_age_seconds": (now - row["newest"]) if row.get("newest") else None,
+                     "cowstack_snapshot_target_ok": 1 if row.get("ok") else 0,
+                     "cowstack_storage_used_bytes": row.get("used"),
+                     "cowstack_storage_available_bytes": row.get("available")}[name]
+            if value is not None:
+                samples.append('%s{target="%s"} %d' % (name, _label(row["target"]), value))
+        if samples:
+            out += ["# HELP %s %s" % (name, text), "# TYPE %s gauge" % name] + samples
+    for (name, text), value in zip(RUN_METRICS, run or ()):
+        out += ["# HELP %s %s" % (name, text), "# TYPE %s gauge" % name, "%s %d" % (name, int(value))]
+    if check is not None:
+        out += ["# HELP %s %s" % CHECK_METRIC, "# TYPE %s gauge" % CHECK_METRIC[0], "%s %d" % (CHECK_METRIC[0], check)]
+    return "\n".join(out) + "\n"
+
+
+def carried_run(path):
+    """``(end epoch, success)`` of the last run from the metrics file there, so --metrics keeps them."""
+    found = {}
+    try:
+        with open(path) as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) == 2 and parts[0] in dict(RUN_METRICS):
+                    found[parts[0]] = float(parts[1])
+    except (OSError, ValueError):
+        return None
+    names = [n for n, _t in RUN_METRICS]
+    return tuple(found[n] for n in names) if all(n in found for n in names) else None
+
+
+def write_metrics(path, text):
+    """Atomically, as the textfile collector needs (it may read at any moment): a temporary file, then rename."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, ".%s.%d" % (os.path.basename(path), os.getpid()))
+    try:
+        with open(tmp, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def usage(runner, item, mounts):
+    """(used, available) bytes of the target: ``zfs list`` for a dataset, statvfs for a btrfs subvolume."""
+    if item["kind"] == "zfs":
+        out = runner.read([runner.tool("zfs"), "list", "-Hp", "-o", "used,available", item["target"]])
+        used, available = out.split()[:2]
+        return int(used), int(available)
+    st = os.statvfs(item["target"])
+    return (st.f_blocks - st.f_bfree) * st.f_frsize, st.f_bavail * st.f_frsize
+
+
+def target_rows(config, runner, mounts, names_by_target=None):
+    """One metrics row per target; ``names_by_target`` holds the names a run already listed (no new listing)."""
+    rows = []
+    for item in config["targets"]:
+        row = {"target": item["target"], "ok": False}
+        try:
+            names = (names_by_target or {}).get(item["target"])
+            if names is None:
+                check_target(config, item, mounts)
+                names = [s["name"] for s in backend(runner, item, mounts).list()]
+            mine = [n for n in names if R.parse_name(n, config["prefix"])]
+            snap = R.newest(mine, config["prefix"])
+            used, available = usage(runner, item, mounts)
+            row.update(count=len(mine), newest=snap["epoch"] if snap else None, used=used, available=available,
+                       ok=True)
+        except (Failure, R.RetentionError, OSError, ValueError) as exc:
+            runner.log.error("metrics: %s: %s" % (item["target"], exc))
+        rows.append(row)
+    return rows
+
+
+def metrics_now(config, args, log, run_result=None, names_by_target=None):
+    """Write the metrics file (``run_result``: ``(end epoch, success)`` of the run that just ended)."""
+    runner, mounts, now = Runner(log), read_mounts(), now_epoch(args)
+    rows = target_rows(config, runner, mounts, names_by_target)
+    newest = dict((r["target"], r.get("newest")) for r in rows)
+    check = R.monitor(newest, now, config["monitor"]["warn"], config["monitor"]["critical"])[0] \
+        if all(r["ok"] for r in rows) else 3
+    run_result = run_result or carried_run(config["metrics_file"])
+    write_metrics(config["metrics_file"], metrics_text(rows, now, run_result, check))
+    return rows
 
 
 def selected(config, args):
@@ -299,6 +427,7 @@ def parse_args(argv):
     mode.add_argument("--check", action="store_true", help="monitoring: age of the newest snapshot, Nagios codes")
     mode.add_argument("--check-config", action="store_true", help="validate the configuration and its targets")
     mode.add_argument("--list", action="store_true", help="list our snapshots per target")
+    mode.add_argument("--metrics", action="store_true", help="write the metrics file now (metrics_file)")
     parser.add_argument("--dry-run", action="store_true", help="print what a run would do; change nothing")
     parser.add_argument("--prune-only", action="store_true", help="prune without taking a snapshot")
     parser.add_argument("--target", action="append", help="only this target (repeatable)")
@@ -327,6 +456,12 @@ def main(argv=None):
             if not problems:
                 print("%s: configuration OK, %d target(s)" % (args.config, len(config["targets"])))
             return EXIT_CONFIG if problems else 0
+        if args.metrics:
+            if not config["metrics_file"]:
+                log.error("%s sets no metrics_file" % args.config)
+                return EXIT_CONFIG
+            rows = metrics_now(config, args, log)
+            return 0 if all(r["ok"] for r in rows) else EXIT_FAILED
         if args.list:
             result = list_snapshots(config, args, log)
             if args.json:
@@ -362,6 +497,13 @@ def main(argv=None):
         if lock is not None:
             lock.close()
     report["seconds"] = round(time.time() - start, 3)
+    remaining = report.pop("remaining", {})
+    if config["metrics_file"] and not args.dry_run:
+        try:
+            metrics_now(config, args, log, (now_epoch(args), not failed), remaining)
+        except OSError as exc:
+            log.error("writing %s: %s" % (config["metrics_file"], exc))
+            failed = True
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     elif args.dry_run:

@@ -36,7 +36,8 @@ if args[:1] == ["list"]:
             row = {"name": "%s@%s" % (target, name), "creation": str(creation), "used": "4096", "referenced": "65536"}
             print("\t".join(row[c] for c in columns))
     else:
-        row = {"name": target, "type": datasets[target]["type"]}
+        row = {"name": target, "type": datasets[target]["type"], "used": str(datasets[target].get("used", 1 << 20)),
+               "available": str(datasets[target].get("available", 1 << 30))}
         print("\t".join(row[c] for c in columns))
 elif args[:1] == ["snapshot"]:
     for spec in args[1:]:

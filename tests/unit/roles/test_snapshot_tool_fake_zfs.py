@@ -221,3 +221,19 @@ def test_list_shows_only_ours_with_age(host):
     rows = json.loads(proc.stdout)[0]["snapshots"]
     assert [r["name"] for r in rows] == [FOREIGN[3]] + [s[0] for s in history(2)]
     assert rows[-1]["age"] == 3600 and rows[-1]["used"] == 4096
+
+
+def test_metrics_for_a_dataset_cost_one_zfs_list(host, tmp_path):
+    """With metrics_file, a run adds one `zfs list -Hp -o used,available` per target, and no second listing."""
+    host.zfs({"tank/docker": history(3)})
+    metrics = tmp_path / "prom" / "cowstack.prom"
+    host.configure(metrics_file=str(metrics))
+    proc = host.run()
+    assert proc.returncode == 0, proc.stderr
+    assert [c[0] for c in host.calls()] == ["list", "snapshot", "destroy", "list"], host.calls()
+    assert host.calls()[-1] == ["list", "-Hp", "-o", "used,available", "tank/docker"]
+    text = metrics.read_text()
+    assert 'cowstack_storage_used_bytes{target="tank/docker"} 1048576' in text
+    assert 'cowstack_storage_available_bytes{target="tank/docker"} 1073741824' in text
+    assert 'cowstack_snapshot_count{target="tank/docker"} %d' % len(host.snapshots()) in text
+    assert "cowstack_snapshot_last_run_success 1" in text
