@@ -65,11 +65,13 @@ BANDS = _parse_rules(RULES_TABLE)
 
 OLDEST_SUPPORTED = BANDS[0].since
 NEWEST_KNOWN = BANDS[-1].since
+# The Docker release that removed each driver: the first band of the table whose ``removed`` names it.
+REMOVED_IN = dict((driver, band.label) for band in reversed(BANDS) for driver in band.removed)
 
 DEPRECATED = {
-    "devicemapper": "devicemapper is deprecated since Docker 18.09 and removed in 25",
-    "aufs": "aufs is deprecated and removed in Docker 24 (and no longer in Debian kernels)",
-    "overlay": "the legacy overlay driver is deprecated and removed in Docker 24: use overlay2",
+    "devicemapper": "devicemapper is deprecated since Docker 18.09 and removed in %s" % REMOVED_IN["devicemapper"],
+    "aufs": "aufs is deprecated and removed in Docker %s (and no longer in Debian kernels)" % REMOVED_IN["aufs"],
+    "overlay": "the legacy overlay driver is deprecated and removed in Docker %s: use overlay2" % REMOVED_IN["overlay"],
 }
 
 # Filesystems that cannot hold an overlayfs upper directory.
@@ -218,8 +220,7 @@ def driver_check(driver, host, band):
     if driver not in CHECKS:
         return False, "unknown storage driver %r (known: %s)" % (driver, ", ".join(GRAPHDRIVERS))
     if driver in band.removed:
-        return False, "%s was removed in Docker %s (this is Docker %s)" % (
-            driver, "24" if driver in ("aufs", "overlay") else "25", band_label(band))
+        return False, "%s was removed in Docker %s (this is Docker %s)" % (driver, REMOVED_IN[driver], band_label(band))
     return CHECKS[driver](host)
 
 
@@ -236,37 +237,41 @@ def compatibility(host, band):
 # Image store (Docker 24+ opt-in, 29+ default) and dockerd's pick.
 # ---------------------------------------------------------------------------------------------
 
-def image_store_decision(host, band, config):
-    """-> (store, reason): ``graphdriver`` or ``containerd`` for a daemon config on this host."""
-    config = config or {}
-    driver = config.get("storage-driver")
-    feature = (config.get("features") or {}).get("containerd-snapshotter")
-    if band.containerd_store == "absent":
-        return "graphdriver", "Docker %s has no containerd image store" % band_label(band)
-    if config.get("userns-remap"):
-        return "graphdriver", "userns-remap turns the containerd image store off"
-    if feature is False:
-        return "graphdriver", "features.containerd-snapshotter is false"
-    if feature is True:
-        return "containerd", "features.containerd-snapshotter is true"
-    if driver in SNAPSHOTTERS and driver not in GRAPHDRIVERS:
-        return "containerd", "storage-driver %s names a containerd snapshotter" % driver
-    if driver and band.version is not None and band.version == (29, 0, 0) and driver not in ZERO_ZERO_GRAPHDRIVERS:
-        return "containerd", ("Docker 29.0.0 reads storage-driver %s as a containerd snapshotter name, not as the "
-                              "graphdriver (moby#51475, fixed in 29.0.1)" % driver)
-    if driver:
-        return "graphdriver", "storage-driver %s names a graphdriver" % driver
-    if band.containerd_store != "default":
-        return "graphdriver", "the containerd image store is opt-in on Docker %s" % band_label(band)
-    prior = [d for d in host.prior if d != "vfs"]
-    if prior:
-        return "graphdriver", "prior graphdriver state under data-root (%s) keeps the graphdriver store" % (
-            ", ".join(prior))
-    return "containerd", "fresh Docker %s installs use the containerd image store" % band_label(band)
-
-
 # The graphdriver names Docker 29.0.0 recognised as such when no features.containerd-snapshotter is set.
 ZERO_ZERO_GRAPHDRIVERS = ("overlay2", "vfs", "btrfs")
+
+# dockerd's image store precedence, read top down: the first row whose condition holds decides. A condition
+# reads ``c``: band, config, driver (storage-driver), feature (features.containerd-snapshotter), prior.
+IMAGE_STORE_RULES = (
+    (lambda c: c.band.containerd_store == "absent", "graphdriver", "Docker {band} has no containerd image store"),
+    (lambda c: c.config.get("userns-remap"), "graphdriver", "userns-remap turns the containerd image store off"),
+    (lambda c: c.feature is False, "graphdriver", "features.containerd-snapshotter is false"),
+    (lambda c: c.feature is True, "containerd", "features.containerd-snapshotter is true"),
+    (lambda c: c.driver in SNAPSHOTTERS and c.driver not in GRAPHDRIVERS, "containerd",
+     "storage-driver {driver} names a containerd snapshotter"),
+    (lambda c: c.driver and c.band.version == (29, 0, 0) and c.driver not in ZERO_ZERO_GRAPHDRIVERS, "containerd",
+     "Docker 29.0.0 reads storage-driver {driver} as a containerd snapshotter name, not as the graphdriver "
+     "(moby#51475, fixed in 29.0.1)"),
+    (lambda c: c.driver, "graphdriver", "storage-driver {driver} names a graphdriver"),
+    (lambda c: c.band.containerd_store != "default", "graphdriver", "the containerd image store is opt-in on Docker {band}"),
+    (lambda c: c.prior, "graphdriver", "prior graphdriver state under data-root ({prior}) keeps the graphdriver store"),
+    (lambda c: True, "containerd", "fresh Docker {band} installs use the containerd image store"),
+)
+_StoreCase = namedtuple("_StoreCase", "band config driver feature prior")
+
+
+def image_store_decision(host, band, config):
+    """-> (store, reason): ``graphdriver`` or ``containerd`` for a daemon config on this host (IMAGE_STORE_RULES)."""
+    config = config or {}
+    case = _StoreCase(band=band, config=config, driver=config.get("storage-driver"),
+                      feature=(config.get("features") or {}).get("containerd-snapshotter"),
+                      prior=[d for d in host.prior if d != "vfs"])
+    for condition, store, reason in IMAGE_STORE_RULES:
+        if condition(case):
+            return store, reason.format(band=band_label(band), driver=case.driver, prior=", ".join(case.prior))
+    raise AssertionError("IMAGE_STORE_RULES ends with a row that always holds")
+
+
 
 
 def _default_graphdriver(host, band):
