@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 
 from ._drivers import SNAPSHOTTER_OF, band_for, dockerd_pick, host_view
+from ._mountinfo import below
 from ._systemd_unit import flag_conflicts, without_flags
 
 # The keys this collection owns. Everything else in daemon.json belongs to other tools and is kept as it is.
@@ -77,10 +78,6 @@ def validate_extra(options):
     return errors
 
 
-def _inside(path, parent):
-    return path != parent and path.startswith(parent.rstrip("/") + "/")
-
-
 def data_root_errors(data_root, docker, existing):
     """A data-root that is not absolute, or that is inside (or holds) a data-root Docker uses or used."""
     if not isinstance(data_root, str) or not posixpath.isabs(data_root):
@@ -91,10 +88,10 @@ def data_root_errors(data_root, docker, existing):
                 "was changed" % (data_root, posixpath.normpath(data_root))]
     known = [docker.get("data_root"), existing.get("data-root"), existing.get("graph")]
     for other in sorted(set(posixpath.normpath(p) for p in known if isinstance(p, str) and posixpath.isabs(p))):
-        if _inside(data_root, other) or _inside(other, data_root):
+        if below(data_root, other) or below(other, data_root):
             return ["docker_storage_data_root %s and Docker's data-root %s are nested: one dockerd would manage the "
                     "other's files. Choose a path outside %s (and not above it). Nothing was changed"
-                    % (data_root, other, other if _inside(data_root, other) else data_root)]
+                    % (data_root, other, other if below(data_root, other) else data_root)]
     return []
 
 

@@ -18,6 +18,7 @@ from ._choice import IMAGE_STORES, PolicyError, check_policy, policy_filesystem
 from ._containerd import setting_problems
 from ._daemon_json import MIGRATIONS, validate_extra
 from ._lab import FORBIDDEN_PREFIXES, MIN_SIZE
+from ._mountinfo import at_or_below
 from ._toml_lines import render, split_key
 from ._units import parse_size
 from ._version import parse_version
@@ -63,10 +64,6 @@ POOL_PROPERTIES = {
 
 def _str(value):
     return value if isinstance(value, str) else None
-
-
-def _inside(path, parent):
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
 def path_problem(variable, path, what="a path"):
@@ -131,12 +128,12 @@ def _lab_file(inputs, data_root, errors):
     path = lab.get("path")
     problem = path_problem("docker_storage_lab_file.path", path, "a file path")
     if problem is None:
-        bad = [p for p in FORBIDDEN_PREFIXES if _inside(path, p.rstrip("/"))]
+        bad = [p for p in FORBIDDEN_PREFIXES if at_or_below(path, p.rstrip("/"))]
         if bad:
             problem = ("docker_storage_lab_file.path %s is under %s, which is not a place for a disk image (a device "
                        "node, a pseudo filesystem, or lost at reboot): choose a path such as "
                        "/var/lib/cowstack/docker-lab.img" % (path, bad[0]))
-        elif isinstance(data_root, str) and posixpath.isabs(data_root) and _inside(path, data_root):
+        elif isinstance(data_root, str) and posixpath.isabs(data_root) and at_or_below(path, data_root):
             problem = ("docker_storage_lab_file.path %s is inside docker_storage_data_root %s, which the storage made "
                        "on it is mounted over: choose a path outside it, such as /var/lib/cowstack/docker-lab.img"
                        % (path, data_root))
@@ -220,7 +217,7 @@ def _migration(inputs, data_root, errors):
     spool = inputs.get("docker_storage_migration_spool")
     problem = path_problem("docker_storage_migration_spool", spool, "a directory")
     if problem is None and isinstance(data_root, str) and posixpath.isabs(data_root) and (
-            _inside(spool, data_root) or _inside(data_root, spool)):
+            at_or_below(spool, data_root) or at_or_below(data_root, spool)):
         problem = ("docker_storage_migration_spool %s and docker_storage_data_root %s are nested: the switch moves the "
                    "data-root aside or mounts over it. Choose a directory outside it, such as "
                    "/var/tmp/cowstack-docker-migration" % (spool, data_root))
@@ -314,7 +311,7 @@ def check(inputs):
                       "['overlay2.size=10G']" % (opts,))
     journal = inputs.get("docker_storage_journal", "/var/lib/cowstack-docker-storage/switch.json")
     problem = path_problem("docker_storage_journal", journal, "a file path")
-    if problem is None and isinstance(data_root, str) and posixpath.isabs(data_root) and _inside(journal, data_root):
+    if problem is None and isinstance(data_root, str) and posixpath.isabs(data_root) and at_or_below(journal, data_root):
         problem = ("docker_storage_journal %s is inside docker_storage_data_root %s, which a switch moves aside: keep "
                    "it outside, such as /var/lib/cowstack-docker-storage/switch.json" % (journal, data_root))
     if problem:

@@ -42,10 +42,17 @@ def parse_mountinfo(text):
     return mounts
 
 
+def below(path, parent):
+    """``path`` lies strictly below ``parent`` (both absolute and normalised): the one containment test."""
+    return path != parent and path.startswith(parent.rstrip("/") + "/")
+
+
+def at_or_below(path, parent):
+    return path == parent or below(path, parent)
+
+
 def _contains(mount_point, path):
-    if mount_point == "/":
-        return True
-    return path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
+    return at_or_below(path, mount_point)
 
 
 def mount_for(mounts, path):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 
-_SIZE = re.compile(r"^\d+(\.\d+)?\s*([kKmMgGtTpP]i?[bB]?|[bB])?$")
+from ._units import parse_size
+
 _BOOL = ("true", "false", "1", "0", "t", "f", "TRUE", "FALSE", "True", "False")
 _DATASET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*(/[A-Za-z0-9_.:-]+)*$")
 
 
 def _size(value):
-    return None if _SIZE.match(value) else "is not a size such as 10G or 512M"
+    return None if parse_size(value, fractions=True, largest="P") is not None else "is not a size such as 10G or 512M"
 
 
 def _bool(value):

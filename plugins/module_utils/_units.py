@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 
-_SIZE = re.compile(r"^(\d+)\s*([KMGT]?)(i?B)?$", re.IGNORECASE)
-_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTPEZ]?)(i?B?)$", re.IGNORECASE)
+_POWERS = "_KMGTPEZ"  # K is 1024 ** 1
 
 
-def parse_size(text):
-    """``10G`` -> 10737418240; None when ``text`` is not a whole size (``lots``, ``-1G``, ``1.5G``)."""
+def parse_size(text, fractions=False, largest="T"):
+    """``10G`` -> 10737418240; None when ``text`` is not a size (``lots``, ``-1G``).
+
+    The one size reader of the collection: the role's sizes are whole (``1.5G`` refused) up to T; ZFS property
+    values (``fractions=True, largest="Z"``) and dockerd's storage-opts (``fractions=True, largest="P"``) take
+    decimals."""
     if isinstance(text, bool):
         return None
     if isinstance(text, int):
@@ -20,7 +24,11 @@ def parse_size(text):
     match = _SIZE.match(str(text).strip())
     if not match:
         return None
-    return int(match.group(1)) * _UNITS[match.group(2).upper()]
+    number, unit = match.group(1), match.group(2).upper()
+    power = _POWERS.index(unit) if unit else 0
+    if ("." in number and not fractions) or power > _POWERS.index(largest):
+        return None
+    return int(float(number) * 1024 ** power) if "." in number else int(number) * 1024 ** power
 
 
 def human(size):

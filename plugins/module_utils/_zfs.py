@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from ._units import parse_size
+
 from ._version import parse_version
 
 MAX_NAME = 255  # ZFS_MAX_DATASET_NAME_LEN - 1
@@ -165,19 +167,12 @@ def parse_get(output):
 # Properties whose values are sizes: `zfs get -p` prints bytes (0 for none), the user writes 128K or 10G.
 SIZE_PROPERTIES = ("recordsize", "quota", "refquota", "reservation", "refreservation", "volsize",
                    "special_small_blocks")
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGTPEZ]?)(?:I?B)?$", re.IGNORECASE)
 
 
 def size_bytes(text):
     """``128K`` -> 131072, ``none`` -> 0 (as ``zfs get -p`` shows it), bytes stay bytes; None if not a size."""
     text = str(text).strip()
-    if text.lower() == "none":
-        return 0
-    match = _SIZE.match(text)
-    if not match:
-        return None
-    power = "_KMGTPEZ".find(match.group(2).upper()) if match.group(2) else 0
-    return int(float(match.group(1)) * 1024 ** power)
+    return 0 if text.lower() == "none" else parse_size(text, fractions=True, largest="Z")
 
 
 def same_value(prop, current, wanted):

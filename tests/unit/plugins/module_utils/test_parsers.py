@@ -223,3 +223,21 @@ def test_containerd_snapshotter_dirs_from_its_config():
     assert snapshotter_dirs('imports = [  # none yet\n]\n')[2] is False   # cannot tell without a TOML parser
     assert managed_dirs("/var/lib/docker/")[0]["btrfs"] == \
         "/var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.btrfs"
+
+
+@pytest.mark.parametrize("text, kwargs, expected", [
+    ("10G", {}, 10 * 1024 ** 3), ("512M", {}, 512 * 1024 ** 2), ("1TiB", {}, 1024 ** 4), ("7", {}, 7),
+    ("1.5G", {}, None), ("1P", {}, None), ("-1G", {}, None), ("lots", {}, None), (True, {}, None), (5, {}, 5),
+    ("1.5G", {"fractions": True}, int(1.5 * 1024 ** 3)), ("2P", {"fractions": True, "largest": "P"}, 2 * 1024 ** 5),
+    ("10gb", {"fractions": True, "largest": "P"}, 10 * 1024 ** 3), ("128K", {"largest": "Z"}, 131072),
+])
+def test_one_size_reader_for_every_grammar(text, kwargs, expected):
+    from ansible_collections.cowstack.docker_storage.plugins.module_utils._units import parse_size
+    assert parse_size(text, **kwargs) == expected
+
+
+def test_one_containment_test():
+    from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import at_or_below, below
+    assert below("/var/lib/docker/x", "/var/lib/docker") and not below("/var/lib/docker", "/var/lib/docker")
+    assert not below("/var/lib/dockerx", "/var/lib/docker") and below("/srv", "/")
+    assert at_or_below("/var/lib/docker", "/var/lib/docker") and at_or_below("/var/lib/docker/a", "/var/lib/docker/")
