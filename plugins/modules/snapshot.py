@@ -251,6 +251,9 @@ config:
     lock_file:
       description: The run's lock file.
       type: str
+    metrics_file:
+      description: The node_exporter textfile each run writes, or empty.
+      type: str
 schedule:
   description: For O(operation=validate) with a C(schedule), the schedule checked as cron reads it.
   returned: when O(operation=validate)

@@ -204,6 +204,9 @@ config:
     lock_file:
       description: The run's lock file.
       type: str
+    metrics_file:
+      description: The node_exporter textfile each run writes, or empty.
+      type: str
 pending:
   description: In check mode, targets that do not exist yet (an earlier task of the run may create them), with the reason.
   returned: when O(state=present)
