@@ -35,8 +35,10 @@ def _device_errors(facts, forced, fs, safe_mode, data_root, image_store="auto"):
     any package is installed, as the backend module would refuse it later."""
     errors = []
     ours = [data_root]
-    if image_store == "containerd" and fs:  # the storage this role made at containerd's snapshotter directory
-        ours.append((((facts.get("containerd") or {}).get("snapshotters") or {}).get(fs) or {}).get("path"))
+    found = facts.get("containerd") or {}
+    if fs and image_store != "graphdriver" and not found.get("managed_by_dockerd", True):
+        # where the role puts the storage for the containerd store (this run's, or an earlier one's)
+        ours.append(((found.get("snapshotters") or {}).get(fs) or {}).get("path"))
     for info in facts.get("devices") or []:
         path = info.get("path")
         fstype = (info.get("probe") or {}).get("TYPE")
@@ -231,7 +233,10 @@ def evaluate(inputs, facts, check_mode=False):
     if manage:
         daemon = daemon_plan(facts, choice, data_root, extra=get("docker_storage_daemon_options") or {},
                              migration=get("docker_storage_migration", "none"),
-                             pin_image_store=get("docker_storage_pin_image_store"),
+                             # an explicit store is written whatever the pin says: the storage-driver
+                             # name alone (btrfs, zfs) would make dockerd take the graphdriver store
+                             pin_image_store=get("docker_storage_pin_image_store")
+                             or get("docker_storage_image_store", "auto") != "auto",
                              remove_unit_flags=get("docker_storage_remove_unit_flags"),
                              resuming=bool(resume), prepare_at=result["prepare_at"])
         errors.extend(daemon.pop("errors"))

@@ -14,7 +14,7 @@ _DATASET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*(/[A-Za-z0-9_.:-]+)*$")
 
 
 def _size(value):
-    return None if parse_size(value, fractions=True, largest="P") is not None else "is not a size such as 10G or 512M"
+    return None if parse_size(value, fractions=True, largest="P", docker=True) is not None else "is not a size such as 10G or 512M"
 
 
 def _bool(value):

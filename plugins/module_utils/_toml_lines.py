@@ -67,10 +67,47 @@ def render(value):
                      % (value,))
 
 
+def split_comment(rest):
+    """``value # comment`` -> (value, comment or ""): the first ``#`` outside a quoted string starts the comment."""
+    quote, escaped = None, False
+    for i, char in enumerate(rest):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return rest[:i].rstrip(), rest[i:]
+    return rest.rstrip(), ""
+
+
+def _in_multiline(lines):
+    """The indices of the lines inside a multi-line string (\"\"\" or \'\'\'), which hold no key or header."""
+    inside, opener = set(), None
+    for i, line in enumerate(lines):
+        if opener:
+            inside.add(i)
+            if line.count(opener) % 2 == 1:
+                opener = None
+            continue
+        for mark in ('"""', "'''"):
+            if line.count(mark) % 2 == 1:
+                opener = mark
+                break
+    return inside
+
+
 def _tables(lines):
     """``[(parts, index of the header line or -1 for the root, is an array of tables)]`` in file order."""
     found = [((), -1, False)]
+    skip = _in_multiline(lines)
     for i, line in enumerate(lines):
+        if i in skip:
+            continue
         match = _HEADER.match(line)
         if match and not line.lstrip().startswith("#"):
             try:
@@ -88,16 +125,17 @@ def _key_pattern(key):
 
 def _find(lines, table, key):
     tables = _tables(lines)
+    skip = _in_multiline(lines)
     pattern = _key_pattern(key)
     for n, (parts, start, _array) in enumerate(tables):
         if parts != table:
             continue
         end = tables[n + 1][1] if n + 1 < len(tables) else len(lines)
         for i in range(start + 1, end):
-            match = pattern.match(lines[i])
+            match = pattern.match(lines[i]) if i not in skip else None
             if match:
-                value, sep, comment = match.group(3).partition(" #")
-                return i, value.strip(), (sep + comment) if sep else ""
+                value, comment = split_comment(match.group(3))
+                return i, value.strip(), comment
     return None
 
 
@@ -106,7 +144,9 @@ def set_key(text, dotted, value):
     for what it cannot place with certainty."""
     parts = split_key(dotted)
     rendered = render(value)
-    lines = (text or "").splitlines()
+    text = text or ""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines()
     tables = _tables(lines)
     table, key = tuple(parts[:-1]), parts[-1]
     if any(array and tuple(parts[:len(t)]) == t for t, _i, array in tables):
@@ -122,9 +162,9 @@ def set_key(text, dotted, value):
             raise ValueError("%s spans several lines in the file: set it by hand" % dotted)
         indent = re.match(r"^(\s*)", lines[i]).group(1)
         if before == rendered:
-            return "\n".join(lines) + ("\n" if lines else ""), before
+            return text, before  # untouched: its line endings, its last newline or none
         lines[i] = "%s%s = %s%s" % (indent, join_key([key]), rendered, comment and " " + comment.strip())
-        return "\n".join(lines) + "\n", before
+        return newline.join(lines) + newline, before
     headers = [n for n, (t, _i, _a) in enumerate(tables) if t == table]
     if headers or not table:
         n = headers[0] if headers else 0
@@ -136,8 +176,8 @@ def set_key(text, dotted, value):
                 last = i
         indent = re.match(r"^(\s*)", lines[last]).group(1) if last > start else ("  " if table else "")
         lines.insert(last + 1, "%s%s = %s" % (indent, join_key([key]), rendered))
-        return "\n".join(lines) + "\n", None
+        return newline.join(lines) + newline, None
     while lines and not lines[-1].strip():
         lines.pop()
     lines += ["", "[%s]" % join_key(list(table)), "  %s = %s" % (join_key([key]), rendered)]
-    return "\n".join(lines) + "\n", None
+    return newline.join(lines) + newline, None

@@ -97,3 +97,16 @@ def test_no_metrics_file_configured(tool):
     assert not os.path.exists(tool["metrics"])
     proc = H.run_tool(tool["tool"], config, "--metrics")
     assert proc.returncode == 2 and "sets no metrics_file" in proc.stderr
+
+
+def test_metrics_wait_for_a_running_run(tool):
+    """--metrics takes the run's lock: while a run holds it, the refresh does not write (a copy older than the
+    run's own would hide its outcome)."""
+    import fcntl
+    assert H.run_tool(tool["tool"], tool["config"], "--now", NOW).returncode == 0
+    before = open(tool["metrics"]).read()
+    with open(str(tool["tmp"] / "lock"), "a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        proc = H.run_tool(tool["tool"], tool["config"], "--metrics", "--lock-timeout", "1", "--now", NOW + 60)
+    assert proc.returncode == 75 and "another run holds" in proc.stderr, proc.stderr
+    assert open(tool["metrics"]).read() == before

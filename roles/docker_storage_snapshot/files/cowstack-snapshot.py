@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import syslog
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
@@ -317,12 +318,14 @@ def write_metrics(path, text):
     """Atomically, as the textfile collector needs (it may read at any moment): a temporary file, then rename."""
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, ".%s.%d" % (os.path.basename(path), os.getpid()))
+    # mkstemp: a new file of ours (O_EXCL, no symlink followed), even in a directory others can write; the
+    # rename replaces the name, never a file a link there points to
+    handle, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
-        with open(tmp, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
         os.rename(tmp, path)
     finally:
@@ -433,7 +436,8 @@ def parse_args(argv):
     parser.add_argument("--target", action="append", help="only this target (repeatable)")
     parser.add_argument("--warn", help="--check: warning age of the newest snapshot (e.g. 2h)")
     parser.add_argument("--critical", help="--check: critical age of the newest snapshot (e.g. 6h)")
-    parser.add_argument("--lock-timeout", type=float, default=0, help="seconds to wait for a running run")
+    parser.add_argument("--lock-timeout", type=float, help="seconds to wait for a running run (default 0; 60 with "
+                        "--metrics)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--verbose", "-v", action="store_true", help="log to stderr as well as syslog")
     parser.add_argument("--now", type=int, help=argparse.SUPPRESS)  # epoch seconds; for tests only
@@ -460,7 +464,15 @@ def main(argv=None):
             if not config["metrics_file"]:
                 log.error("%s sets no metrics_file" % args.config)
                 return EXIT_CONFIG
-            rows = metrics_now(config, args, log)
+            # under the run's lock: a refresh must not write back a copy older than a run that just ended
+            lock = acquire_lock(config["lock_file"], 60 if args.lock_timeout is None else args.lock_timeout)
+            if lock is None:
+                log.error("another run holds %s; the metrics are written by it" % config["lock_file"])
+                return EXIT_LOCKED
+            try:
+                rows = metrics_now(config, args, log)
+            finally:
+                lock.close()
             return 0 if all(r["ok"] for r in rows) else EXIT_FAILED
         if args.list:
             result = list_snapshots(config, args, log)
@@ -480,7 +492,7 @@ def main(argv=None):
     lock = None
     if not args.dry_run:
         try:
-            lock = acquire_lock(config["lock_file"], args.lock_timeout)
+            lock = acquire_lock(config["lock_file"], args.lock_timeout or 0)
         except (Failure, OSError) as exc:
             log.error("cannot lock: %s" % exc)
             return EXIT_FAILED
@@ -490,6 +502,13 @@ def main(argv=None):
     start = time.time()
     try:
         report, failed = run(config, args, log)
+        remaining = report.pop("remaining", {})
+        if config["metrics_file"] and not args.dry_run:  # still under the lock
+            try:
+                metrics_now(config, args, log, (now_epoch(args), not failed), remaining)
+            except OSError as exc:
+                log.error("writing %s: %s" % (config["metrics_file"], exc))
+                failed = True
     except R.RetentionError as exc:
         log.error(str(exc))
         return EXIT_CONFIG
@@ -497,13 +516,6 @@ def main(argv=None):
         if lock is not None:
             lock.close()
     report["seconds"] = round(time.time() - start, 3)
-    remaining = report.pop("remaining", {})
-    if config["metrics_file"] and not args.dry_run:
-        try:
-            metrics_now(config, args, log, (now_epoch(args), not failed), remaining)
-        except OSError as exc:
-            log.error("writing %s: %s" % (config["metrics_file"], exc))
-            failed = True
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     elif args.dry_run:

@@ -87,3 +87,26 @@ def test_plan_reports_each_change_and_keeps_the_rest():
     assert errors == []
     assert changes == {GC + ".pause_threshold": ["0.02", "0.03"], "oom_score": [None, "-999"]}
     assert "# kept: a comment at the top" in new and 'sandbox_image = "registry.invalid/pause:3.9"' in new
+
+
+def test_a_hash_inside_a_string_is_no_comment_and_the_value_settles():
+    text = '[a]\n  k = "v #1" # the real comment\n'
+    new, before = set_key(text, "a.k", "v #1")
+    assert new == text and before == '"v #1"'                       # the same value: nothing to write
+    new, before = set_key(text, "a.k", "w")
+    assert new == '[a]\n  k = "w" # the real comment\n' and before == '"v #1"'
+
+
+def test_lines_inside_a_multiline_string_are_neither_keys_nor_headers():
+    text = '[a]\n  s = """\nk = 1\n[b]\n"""\n  k = 2\n'
+    new, before = set_key(text, "a.k", 3)
+    assert before == "2" and new == '[a]\n  s = """\nk = 1\n[b]\n"""\n  k = 3\n'
+    with pytest.raises(ValueError, match="spans several lines"):
+        set_key(text, "a.s", "x")
+
+
+def test_crlf_and_a_missing_last_newline_are_kept():
+    text = "version = 2\r\n[a]\r\n  k = 1"
+    assert set_key(text, "a.k", 1) == (text, "1")                     # untouched, byte for byte
+    new, _ = set_key(text, "a.k", 2)
+    assert new == "version = 2\r\n[a]\r\n  k = 2\r\n"
