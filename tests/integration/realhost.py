@@ -214,10 +214,10 @@ def dockerd(data_root, driver=None, storage_opts=(), timeout=90, config=None):
     exec_root = tempfile.mkdtemp(prefix="cs-", dir="/run")
     sock = os.path.join(exec_root, "d.sock")
     pidfile = os.path.join(exec_root, "d.pid")
-    config = os.path.join(exec_root, "daemon.json")
-    with open(config, "w") as handle:
+    config_path = os.path.join(exec_root, "daemon.json")
+    with open(config_path, "w") as handle:
         json.dump(dict({"iptables": False, "ip6tables": False, "bridge": "none"}, **(config or {})), handle)
-    argv = [shutil.which("dockerd", path="/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin"), "--config-file", config,
+    argv = [shutil.which("dockerd", path="/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin"), "--config-file", config_path,
             "--data-root", data_root, "--exec-root", exec_root, "-H", "unix://" + sock, "--pidfile", pidfile]
     if driver:
         argv += ["--storage-driver", driver]
