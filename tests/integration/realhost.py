@@ -207,8 +207,12 @@ class DockerdResult(object):
         return lines[-1] if lines else self.log[-2000:]
 
 
+# How long a dockerd may take to answer (COWSTACK_DOCKERD_TIMEOUT: the containerd scenario gives an emulated VM more).
+DOCKERD_TIMEOUT = int(os.environ.get("COWSTACK_DOCKERD_TIMEOUT") or 90)
+
+
 @contextlib.contextmanager
-def dockerd(data_root, driver=None, storage_opts=(), timeout=90, config=None):
+def dockerd(data_root, driver=None, storage_opts=(), timeout=None, config=None):
     """Start a private dockerd on ``data_root`` (``config``: more daemon.json keys, e.g. ``features``); yield a
     DockerdResult; stop it and undo its mounts."""
     exec_root = tempfile.mkdtemp(prefix="cs-", dir="/run")
@@ -228,7 +232,7 @@ def dockerd(data_root, driver=None, storage_opts=(), timeout=90, config=None):
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, LC_ALL="C"))
     started, info = False, None
     try:
-        deadline = time.time() + timeout
+        deadline = time.time() + (timeout or DOCKERD_TIMEOUT)
         while time.time() < deadline and proc.poll() is None:
             try:
                 status, body = _api(sock, "/info")
