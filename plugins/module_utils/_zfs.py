@@ -259,3 +259,17 @@ def zpool_create_argv(zpool, pool, vdev_type, devices, pool_properties, dataset_
     if vdev_type not in ("single", None):
         argv.append(normalize_vdev_type(vdev_type))
     return argv + list(devices)
+
+
+def probe_version(read_text, run, zfs_bin):
+    """OpenZFS's version - the loaded module's (``/sys/module/zfs/version``), else the userland line of
+    ``zfs version`` - through the caller's ``read_text(path)`` and ``run(argv) -> (rc, out, err)``; None if neither
+    tells. The one probe the facts and the zfs_storage module share."""
+    version = (read_text("/sys/module/zfs/version") or "").strip()
+    if version:
+        return version
+    if not zfs_bin:
+        return None
+    rc, out, _err = run([zfs_bin, "version"])
+    match = re.search(r"zfs-(\d+\.\d+\.\d+)", out or "")
+    return match.group(1) if rc == 0 and match else None

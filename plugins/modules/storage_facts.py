@@ -615,6 +615,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_u
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._version import version_list
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._xfs import parse_ftype
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._zfs import probe_version
 
 SBIN_DIRS = ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"]
 DT_UNKNOWN = 0
@@ -901,13 +902,7 @@ class Gatherer(object):
                 re.search(r"/%s\.ko(\.[a-z]+)?[:\s]" % re.escape(name), modules))
 
         zfs_bin = self.bin("zfs")
-        zfs_version = None
-        if os.path.exists("/sys/module/zfs/version"):
-            zfs_version = (_read("/sys/module/zfs/version") or "").strip() or None
-        elif zfs_bin:
-            rc, out, _err = self.run([zfs_bin, "version"])
-            match = re.search(r"zfs-(\d+\.\d+\.\d+)", out or "")
-            zfs_version = match.group(1) if rc == 0 and match else None
+        zfs_version = probe_version(_read, self.run, zfs_bin)
         devicemapper = False
         band = band_for(docker_version)
         if "devicemapper" not in band.removed and os.path.exists("/dev/mapper/control") \

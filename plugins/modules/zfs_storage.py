@@ -131,7 +131,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_dev
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._zfs import (
     MIN_DEVICES, normalize_atime, normalize_vdev_type, parse_get, parse_status_layout, plan_properties,
-    validate_name, validate_properties, zpool_create_argv,
+    probe_version, validate_name, validate_properties, zpool_create_argv,
 )
 
 
@@ -156,12 +156,7 @@ class ZfsStorage(object):
         return run(self.module, argv, check=check, plan=self.plan)
 
     def zfs_version(self):
-        version = read_text("/sys/module/zfs/version").strip()
-        if version:
-            return version
-        rc, out, _err = self.run([self.zfs, "version"], check=False)
-        match = re.search(r"zfs-(\d+\.\d+\.\d+)", out or "")
-        return match.group(1) if rc == 0 and match else None
+        return probe_version(read_text, lambda argv: self.run(argv, check=False), self.zfs)
 
     def validate(self):
         errors = []

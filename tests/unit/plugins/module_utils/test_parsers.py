@@ -241,3 +241,16 @@ def test_one_containment_test():
     assert below("/var/lib/docker/x", "/var/lib/docker") and not below("/var/lib/docker", "/var/lib/docker")
     assert not below("/var/lib/dockerx", "/var/lib/docker") and below("/srv", "/")
     assert at_or_below("/var/lib/docker", "/var/lib/docker") and at_or_below("/var/lib/docker/a", "/var/lib/docker/")
+
+
+def test_one_zfs_version_probe():
+    from ansible_collections.cowstack.docker_storage.plugins.module_utils._zfs import probe_version
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        return 0, "zfs-2.3.2-1\nzfs-kmod-2.3.1-1\n", ""
+    assert probe_version(lambda p: "2.1.11-1\n", run, "/sbin/zfs") == "2.1.11-1" and calls == []
+    assert probe_version(lambda p: None, run, "/sbin/zfs") == "2.3.2" and calls == [["/sbin/zfs", "version"]]
+    assert probe_version(lambda p: "", run, None) is None
+    assert probe_version(lambda p: None, lambda argv: (1, "", "no"), "/sbin/zfs") is None
