@@ -272,8 +272,6 @@ def image_store_decision(host, band, config):
     raise AssertionError("IMAGE_STORE_RULES ends with a row that always holds")
 
 
-
-
 def _default_graphdriver(host, band):
     """dockerd's graphdriver.New() with no name: prior state first, then the priority list."""
     prior_all = [d for d in host.prior if d in band.priority and d != "vfs"]

@@ -91,8 +91,8 @@ def test_a_target_that_cannot_be_read(tool):
 
 
 def test_no_metrics_file_configured(tool):
-    config = H.write_json(str(tool["tmp"] / "plain.json"), {"policy": {"hourly": 10}, "targets": [tool["data"]],
-                                                           "lock_file": str(tool["tmp"] / "lock")})
+    doc = {"policy": {"hourly": 10}, "targets": [tool["data"]], "lock_file": str(tool["tmp"] / "lock")}
+    config = H.write_json(str(tool["tmp"] / "plain.json"), doc)
     assert H.run_tool(tool["tool"], config, "--now", NOW).returncode == 0
     assert not os.path.exists(tool["metrics"])
     proc = H.run_tool(tool["tool"], config, "--metrics")
