@@ -67,6 +67,26 @@ def script_append(path):
     return "echo x >> %s" % _sq(path)
 
 
+ELAPSED_MARK = "cowstack-elapsed"
+
+
+def timed(script):
+    """``script`` run between two readings of /proc/uptime (10 ms steps; the same clock inside a container, which
+    has no time namespace), so that the figure leaves out what starting it costs (a ``docker exec``: seconds
+    under emulation, and varying). The script runs in a subshell, so its ``cd`` stays inside it."""
+    return ("read t0 _r < /proc/uptime; ( %s ) || exit $?; read t1 _r < /proc/uptime; echo %s $t0 $t1"
+            % (script, ELAPSED_MARK))
+
+
+def elapsed(output):
+    """Seconds between the two readings that ``timed`` printed; ValueError if the output has none."""
+    for line in reversed((output or "").splitlines()):
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == ELAPSED_MARK:
+            return max(0.0, float(parts[2]) - float(parts[1]))
+    raise ValueError("no %s line in the script's output" % ELAPSED_MARK)
+
+
 def stats(values):
     """``{min, median, max, runs}`` of a non-empty list of numbers."""
     if not values:
@@ -75,11 +95,6 @@ def stats(values):
     mid = len(ordered) // 2
     median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
     return {"min": ordered[0], "median": median, "max": ordered[-1], "runs": list(values)}
-
-
-def net(wall, baseline):
-    """A timed command's own time: its wall time minus the baseline of starting it, never below 0."""
-    return max(0.0, wall - baseline)
 
 
 def figure(name, container, raw=None):

@@ -23,9 +23,17 @@ def test_stats_min_median_max_and_runs_in_order():
         B.stats([])
 
 
-def test_net_time_never_below_zero():
-    assert B.net(0.5, 0.2) == pytest.approx(0.3)
-    assert B.net(0.1, 0.2) == 0.0
+def test_timed_inside_the_shell_by_the_uptime_clock():
+    """The real shell runs the wrapped script: its own time, not the cost of starting the shell."""
+    import subprocess
+    script = B.timed("cd /tmp && sleep 0.3")
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
+    assert 0.25 <= B.elapsed(out) < 2.0
+    assert B.elapsed("noise\ncowstack-elapsed 10.50 10.25\n") == 0.0          # never below 0
+    failing = subprocess.run(["sh", "-c", B.timed("exit 3")], capture_output=True, text=True, check=False)
+    assert failing.returncode == 3 and "cowstack-elapsed" not in failing.stdout
+    with pytest.raises(ValueError):
+        B.elapsed("no mark here")
 
 
 def test_figure_ratio_is_raw_over_container_and_null_without_raw():
