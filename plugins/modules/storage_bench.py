@@ -203,7 +203,7 @@ figures:
 baselines:
   description:
     - Median seconds of C(docker exec <container> true) (C(exec)) and of the host shell running C(true)
-      (C(host)): what starting a command costs, which the figures leave out (they are timed inside the shell).
+      (C(host)) - what starting a command costs, which the figures leave out (they are timed inside the shell).
   returned: success
   type: dict
 cleaned:
