@@ -227,6 +227,12 @@ def plan(facts, choice, data_root, extra=None, migration="none", pin_image_store
             "accept_hidden to switch anyway and keep the old data hidden" % (
                 ", ".join("%s %s -> %s" % (k, v[0], v[1]) for k, v in sorted(switch.items())),
                 ", ".join("%d %s" % (v, k) for k, v in sorted(hidden.items())), docker.get("data_root")))
+    if switch.get("image_store") and migration == "save_load" and docker.get("untagged_images") and not resuming:
+        errors.append("%d untagged images cannot be carried across a switch of image store (%s -> %s): saved by ID, "
+                      "one did not come back from docker load into Docker 28's containerd store in this collection's "
+                      "tests. Tag each one you keep (docker tag ID name:tag) and remove the rest (docker image "
+                      "prune), then run again; nothing was changed" % (
+                          docker["untagged_images"], switch["image_store"][0], switch["image_store"][1]))
     if hidden.get("containers") and migration == "save_load" and not resuming:
         names = docker.get("container_names") or []
         errors.append("%d containers exist%s: their writable layers cannot move to another driver. Remove them (docker "

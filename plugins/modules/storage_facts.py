@@ -292,6 +292,9 @@ ansible_facts:
             api_negotiated:
               description: The API version the facts asked in (the newest both know, never below the daemon's minimum).
               type: str
+            untagged_images:
+              description: How many images have no tag (dangling), when dockerd runs and holds images.
+              type: int
             container_names:
               description: Up to 50 containers, C(name (image, status)), when there are containers.
               type: list
@@ -880,6 +883,9 @@ class Gatherer(object):
                             ",".join(n.lstrip("/") for n in c.get("Names") or []), c.get("Image"), c.get("Status"))
                             for c in listed[:50]]
                     result["volumes"] = len((self.api_get(host, "/volumes") or {}).get("Volumes") or [])
+                    if result.get("images"):  # untagged images do not cross a switch of image store
+                        result["untagged_images"] = len(self.api_get(
+                            host, "/images/json?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D") or [])
                     if self.params["gather_image_size"]:
                         result["images_size"] = (self.api_get(host, "/system/df") or {}).get("LayersSize")
                 except (OSError, ValueError):

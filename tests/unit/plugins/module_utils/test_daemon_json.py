@@ -263,3 +263,24 @@ def test_containerd_migration_is_known(case, version, driver, containers, fragme
         assert errors == [], errors
         guarded = plan(f, target, "/var/lib/docker", extra=extra)["errors"]
         assert any("would hide 3 images" in e for e in guarded), guarded
+
+
+def test_untagged_images_are_refused_a_switch_of_image_store():
+    """Seen on Docker 28: an untagged image saved by ID did not come back from docker load into the containerd
+    store. So a store switch with save_load and untagged images is refused before anything changes."""
+    f = _running(images=3, volumes=0, version="28.5.2")
+    f["docker"]["untagged_images"] = 1
+    target = dict(choose(f, "overlay2"), driver="overlayfs", image_store="containerd")
+    errors = plan(f, target, "/var/lib/docker", migration="save_load")["errors"]
+    assert any("1 untagged images cannot be carried across a switch of image store (graphdriver -> containerd)" in e
+               and "docker image prune" in e for e in errors), errors
+    f["docker"]["untagged_images"] = 0
+    assert plan(f, target, "/var/lib/docker", migration="save_load")["errors"] == []
+    f["docker"]["untagged_images"] = 1                      # the same store: IDs are kept, untagged images too
+    same = dict(choose(f, "overlay2"), driver="btrfs", image_store="graphdriver")
+    assert not any("untagged" in e for e in plan(facts_btrfs(f), same, "/var/lib/docker", migration="save_load")["errors"])
+
+
+def facts_btrfs(f):
+    f = dict(f, backing_fs=dict(f["backing_fs"], fstype="btrfs"))
+    return f
