@@ -170,3 +170,16 @@ def test_a_run_failing_midway_removes_what_it_made(daemon, tmp_path):
         assert list(fleet["failed"]) == ["localhost"]
     finally:
         docker(daemon_, "rmi", "mine/nosleep:1")
+
+
+def test_the_facts_count_untagged_images(daemon, tmp_path):
+    """storage_facts counts the images without a tag (the preflight refuses a switch of image store with them)."""
+    daemon_, data_root = daemon
+    import_image(daemon_, tmp_path, "mine/tagged:1", ("sh",))
+    tar = tmp_path / "mine.tar"
+    untagged = docker(daemon_, "import", "--change", "LABEL n=2", str(tar))[0]
+    try:
+        facts = realhost.storage_facts(data_root, docker_host="unix://" + daemon_.socket)
+        assert facts["docker"]["images"] == 2 and facts["docker"]["untagged_images"] == 1, facts["docker"]
+    finally:
+        docker(daemon_, "rmi", "mine/tagged:1", untagged)
