@@ -184,7 +184,7 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
 
     if policy == "auto":
         driver, store = default["driver"], default["image_store"]
-        if driver is None:
+        if driver is None or default.get("usable") is False:
             errors.append(default["reason"])
         else:
             reasons.append("policy auto: Docker %s's own choice: %s" % (band_label(band), default["reason"]))

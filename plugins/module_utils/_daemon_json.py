@@ -167,8 +167,9 @@ def _stopped_snapshotter(facts):
     if not docker.get("installed"):
         return None  # no dockerd has used any store here (a snapshot directory is another tool's, such as k8s')
     pick = dockerd_pick(host_view(facts), band_for(docker.get("version")), config)
-    view = (((facts.get("containerd") or {}).get("snapshotters") or {}).get(pick["driver"]) or {})
-    return pick["driver"] if pick["image_store"] == "containerd" and view.get("state") else None
+    snapshotter = SNAPSHOTTER_OF.get(pick["driver"], pick["driver"])
+    view = (((facts.get("containerd") or {}).get("snapshotters") or {}).get(snapshotter) or {})
+    return snapshotter if pick["image_store"] == "containerd" and view.get("state") else None
 
 
 def _stopped_errors(switch, migration, data_root):

@@ -300,17 +300,22 @@ def _default_graphdriver(host, band):
 def dockerd_pick(host, band, config=None):
     """What dockerd of ``band`` does with ``config`` on ``host``.
 
-    Returns a dict ``driver`` (None when dockerd would refuse to start), ``image_store``, ``reason``.
+    Returns a dict ``driver`` (None when dockerd would refuse to start; on the containerd store the name dockerd
+    reports), ``image_store``, ``reason``, and on the containerd store ``usable`` (the snapshotter works here).
     """
     config = config or {}
     store, store_reason = image_store_decision(host, band, config)
     wanted = config.get("storage-driver")
     if store == "containerd":
+        # Seen on Docker 28.5 (molecule/containerd's oracle): on the containerd store dockerd starts whatever
+        # snapshotter is named - btrfs or zfs on ext4 too (the snapshotter then fails when used) - and reports
+        # the name as written (overlay2, vfs), not the snapshotter it maps it to.
         snapshotter = SNAPSHOTTER_OF.get(wanted, wanted) or "overlayfs"
         graph = GRAPHDRIVER_OF.get(snapshotter)
         ok, why = driver_check(graph, host, band) if graph else (False, "unknown snapshotter %r" % snapshotter)
-        return {"driver": snapshotter if ok else None, "image_store": store,
-                "reason": "%s; snapshotter %s: %s" % (store_reason, snapshotter, why)}
+        return {"driver": wanted or snapshotter, "image_store": store, "usable": ok,
+                "reason": "%s; snapshotter %s: %s%s" % (store_reason, snapshotter, why,
+                                                        "" if ok else " (dockerd starts, the snapshotter fails when used)")}
     if wanted:
         ok, why = driver_check(wanted, host, band)
         return {"driver": wanted if ok else None, "image_store": store,

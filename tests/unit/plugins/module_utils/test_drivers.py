@@ -62,7 +62,8 @@ DEFAULTS = [
     ("ext4", "29.0.0", ("overlay2",), None, "overlay2", "graphdriver"),
     ("btrfs", "29.0.0", ("btrfs",), None, "btrfs", "graphdriver"),
     ("ext4", "29.0.0", ("vfs",), None, "overlayfs", "containerd"),
-    ("ext4-nodtype", "29.0.0", (), None, None, "containerd"),
+    # the containerd store starts with an unusable snapshotter (seen on Docker 28: btrfs on ext4); usable False
+    ("ext4-nodtype", "29.0.0", (), None, "overlayfs", "containerd"),
 ]
 
 
@@ -86,7 +87,8 @@ def test_several_prior_drivers_message_names_them():
     ({"storage-driver": "overlay2"}, "overlay2", "graphdriver"),
     ({"storage-driver": "vfs"}, "vfs", "graphdriver"),
     ({"storage-driver": "native"}, "native", "containerd"),
-    ({"storage-driver": "overlay2", "features": {"containerd-snapshotter": True}}, "overlayfs", "containerd"),
+    # Docker 28 reports the name as written on the containerd store (molecule/containerd's oracle)
+    ({"storage-driver": "overlay2", "features": {"containerd-snapshotter": True}}, "overlay2", "containerd"),
     ({"storage-driver": "btrfs"}, None, "graphdriver"),
 ])
 def test_docker29_config(config, driver, store):
@@ -157,3 +159,16 @@ def test_compatibility_covers_every_known_driver():
     assert set(result) == set(GRAPHDRIVERS)
     assert result["btrfs"]["ok"] and result["vfs"]["ok"] and not result["zfs"]["ok"]
     assert all(isinstance(v["reason"], str) and v["reason"] for v in result.values())
+
+
+@pytest.mark.parametrize("fs, wanted, reported, usable", [
+    ("ext4", "btrfs", "btrfs", False), ("ext4", "zfs", "zfs", False), ("ext4", "vfs", "vfs", True),
+    ("ext4", "overlay2", "overlay2", True), ("ext4", None, "overlayfs", True), ("btrfs", "btrfs", "btrfs", True),
+])
+def test_the_containerd_store_as_docker_28_runs_it(fs, wanted, reported, usable):
+    """What molecule/containerd's oracle saw on Docker 28.5.2: with features.containerd-snapshotter on, dockerd
+    starts with whatever snapshotter is named and reports the name as written; whether that snapshotter can work
+    on the filesystem is ``usable`` (the role's choice refuses an unusable one)."""
+    config = dict({"features": {"containerd-snapshotter": True}}, **({"storage-driver": wanted} if wanted else {}))
+    pick = dockerd_pick(host_view(facts(fs, "28.5.2")), band_for("28.5.2"), config)
+    assert (pick["driver"], pick["image_store"], pick["usable"]) == (reported, "containerd", usable), pick["reason"]
