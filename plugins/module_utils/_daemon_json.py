@@ -11,6 +11,7 @@ import posixpath
 from ._drivers import SNAPSHOTTER_OF, band_for, dockerd_pick, host_view
 from ._mountinfo import below
 from ._systemd_unit import flag_conflicts, without_flags
+from ._version import parse_version
 
 # The keys this collection owns. Everything else in daemon.json belongs to other tools and is kept as it is.
 STORAGE_KEYS = ("storage-driver", "storage-opts", "data-root")
@@ -137,12 +138,9 @@ def containerd_migration(content, docker, switch, hidden):
     if not ((content.get("features") or {}).get("containerd-migration") is True
             and (switch.get("image_store") or [None, None])[1] == "containerd"):
         return None
-    version = [int(p) for p in str(docker.get("version") or "0").split(".")[:1] if p.isdigit()] or [0]
-    source, target = (switch.get("driver") or [docker.get("driver"), None])[0], None
-    if switch.get("driver"):
-        target = switch["driver"][1]
+    source, target = switch.get("driver") or [docker.get("driver"), None]
     problems = []
-    if version[0] < 29:
+    if (parse_version(docker.get("version")) or (0,)) < (29,):
         problems.append("Docker %s has no such feature (it came with 29)" % docker.get("version"))
     if hidden.get("containers"):
         problems.append("%d containers exist (it needs none: remove them with docker rm)" % hidden["containers"])
@@ -158,14 +156,14 @@ def containerd_migration(content, docker, switch, hidden):
 def _stopped_snapshotter(facts):
     """The snapshotter a stopped dockerd would use by its current settings (daemon.json, the unit's
     --storage-driver), when that is the containerd image store and its snapshots directory holds state; else None."""
+    docker = facts.get("docker") or {}
+    if not docker.get("installed"):
+        return None  # no dockerd has used any store here (a snapshot directory is another tool's, such as k8s')
     content = (facts.get("daemon_json") or {}).get("content") or {}
     config = dict((key, content[key]) for key in ("storage-driver", "features", "userns-remap") if key in content)
     for flag in (facts.get("service") or {}).get("flags") or ():
         if flag.get("key") == "storage-driver":
             config["storage-driver"] = flag.get("value")
-    docker = facts.get("docker") or {}
-    if not docker.get("installed"):
-        return None  # no dockerd has used any store here (a snapshot directory is another tool's, such as k8s')
     pick = dockerd_pick(host_view(facts), band_for(docker.get("version")), config)
     snapshotter = SNAPSHOTTER_OF.get(pick["driver"], pick["driver"])
     view = (((facts.get("containerd") or {}).get("snapshotters") or {}).get(snapshotter) or {})
