@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 from ._drivers import (
-    GRAPHDRIVERS, SNAPSHOTTERS, GRAPHDRIVER_OF, DEPRECATED, NEWEST_KNOWN, OLDEST_SUPPORTED,
-    band_for, band_label, driver_check, dockerd_pick, host_view, image_store_decision, rules_label,
+    GRAPHDRIVERS, SNAPSHOTTERS, GRAPHDRIVER_OF, SNAPSHOTTER_OF, DEPRECATED, NEWEST_KNOWN, OLDEST_SUPPORTED,
+    band_for, band_label, driver_check, dockerd_pick, host_view, image_store_decision, missing_build, rules_label,
+    snapshotter_check,
 )
 from ._storage_opts import validate_storage_opts
 from ._version import parse_version
@@ -118,7 +119,10 @@ def _pick_scenario(policy, host, band, facts, prepare_storage, reasons, errors, 
         check = "%s runs on %s here, but that is an anti-pattern" % (preferred, host.fstype)
     available = (facts.get("available") or {})
     fs = PREPARABLE.get(preferred)
-    if prepare_storage and fs and available.get(fs):
+    unbuilt = missing_build(preferred, host)
+    if unbuilt:
+        check = unbuilt
+    if prepare_storage and fs and available.get(fs) and not unbuilt:
         reasons.append("policy %s: %s; data-root is on %s now, so the role prepares a %s filesystem under it"
                        % (policy, why, host.fstype or "an unknown filesystem", fs))
         return preferred, fs
@@ -204,9 +208,13 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
                               % (driver, band_label(band), GRAPHDRIVER_OF[driver]))
             elif policy not in SCENARIOS:
                 graph = GRAPHDRIVER_OF.get(driver, driver) if store == "containerd" else driver
-                ok, check = driver_check(graph, host, band)
+                ok, check = snapshotter_check(SNAPSHOTTER_OF.get(graph), host, band) if store == "containerd" \
+                    else driver_check(graph, host, band)
+                unbuilt = missing_build(graph, host, store)
                 if ok:
                     reasons.append("storage-driver %s requested: %s" % (driver, check))
+                elif unbuilt:
+                    errors.append("storage-driver %s cannot run on this host: %s" % (driver, unbuilt))
                 elif prepare_storage and PREPARABLE.get(graph) and (facts.get("available") or {}).get(graph):
                     prepare = graph
                     reasons.append("storage-driver %s requested; the role prepares a %s filesystem under data-root"

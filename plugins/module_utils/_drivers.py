@@ -77,8 +77,11 @@ DEPRECATED = {
 # Filesystems that cannot hold an overlayfs upper directory.
 OVERLAY_BAD_BACKING = ("overlay", "aufs", "ecryptfs", "nfs", "nfs4", "cifs", "smb3")
 
+# graphdrivers_built / snapshotters_built: {name: bool} of the optional backends in the installed binaries
+# (_builtin.py); a name not in the dict is assumed built.
 Host = namedtuple("Host", "fstype d_type kernel overlay zfs_tools zfs_device zfs_version fuse_overlayfs "
-                          "aufs devicemapper prior containerd_fs")
+                          "aufs devicemapper prior containerd_fs graphdrivers_built snapshotters_built")
+Host.__new__.__defaults__ = ({}, {})
 
 
 def host_view(facts):
@@ -104,6 +107,8 @@ def host_view(facts):
         containerd_fs=dict((name, "data-root" if (facts.get("containerd") or {}).get("managed_by_dockerd")
                             else (view or {}).get("fstype")) for name, view in
                            ((facts.get("containerd") or {}).get("snapshotters") or {}).items()),
+        graphdrivers_built=dict(available.get("graphdrivers_built") or {}),
+        snapshotters_built=dict(available.get("snapshotters_built") or {}),
     )
 
 
@@ -221,7 +226,34 @@ def driver_check(driver, host, band):
         return False, "unknown storage driver %r (known: %s)" % (driver, ", ".join(GRAPHDRIVERS))
     if driver in band.removed:
         return False, "%s was removed in Docker %s (this is Docker %s)" % (driver, REMOVED_IN[driver], band_label(band))
+    if host.graphdrivers_built.get(driver) is False:
+        return False, ("this dockerd was built without the %s graphdriver (its binary has no "
+                       "daemon/graphdriver/%s package; Debian's docker.io 28 leaves out zfs)" % (driver, driver))
     return CHECKS[driver](host)
+
+
+def missing_build(driver, host, store=None):
+    """Why the installed binaries cannot run ``driver`` (a graphdriver name) on ``store`` (None: either store),
+    or None: dockerd built without that graphdriver, or containerd without its snapshotter."""
+    why = []
+    if store in (None, "graphdriver") and host.graphdrivers_built.get(driver) is False:
+        why.append("this dockerd was built without the %s graphdriver" % driver)
+    if store in (None, "containerd") and host.snapshotters_built.get(SNAPSHOTTER_OF.get(driver)) is False:
+        why.append("this containerd was built without the %s snapshotter" % SNAPSHOTTER_OF.get(driver))
+    return "; ".join(why) or None
+
+
+def snapshotter_check(snapshotter, host, band):
+    """Would containerd's ``snapshotter`` work on ``host``? -> (ok, reason): the graphdriver's prerequisites
+    (the same filesystem needs), and the snapshotter built into the containerd binary."""
+    graph = GRAPHDRIVER_OF.get(snapshotter)
+    if not graph:
+        return False, "unknown snapshotter %r" % snapshotter
+    if host.snapshotters_built.get(snapshotter) is False:
+        return False, ("this containerd was built without the %s snapshotter (Debian's containerd 2.1 leaves out "
+                       "zfs)" % snapshotter)
+    # the snapshotter does not need dockerd's graphdriver: only the filesystem's needs apply
+    return CHECKS[graph](host)
 
 
 def compatibility(host, band):
@@ -311,8 +343,7 @@ def dockerd_pick(host, band, config=None):
         # snapshotter is named - btrfs or zfs on ext4 too (the snapshotter then fails when used) - and reports
         # the name as written (overlay2, vfs), not the snapshotter it maps it to.
         snapshotter = SNAPSHOTTER_OF.get(wanted, wanted) or "overlayfs"
-        graph = GRAPHDRIVER_OF.get(snapshotter)
-        ok, why = driver_check(graph, host, band) if graph else (False, "unknown snapshotter %r" % snapshotter)
+        ok, why = snapshotter_check(snapshotter, host, band)
         return {"driver": wanted or snapshotter, "image_store": store, "usable": ok,
                 "reason": "%s; snapshotter %s: %s%s" % (store_reason, snapshotter, why,
                                                         "" if ok else " (dockerd starts, the snapshotter fails when used)")}

@@ -229,6 +229,16 @@ ansible_facts:
             devicemapper:
               description: device-mapper thin provisioning in the kernel.
               type: bool
+            graphdrivers_built:
+              description:
+                - Whether the installed dockerd was built with the optional C(btrfs) and C(zfs) graphdrivers (read
+                  from the binary; Debian's docker.io 28 has no zfs graphdriver); empty when there is no dockerd.
+              type: dict
+            snapshotters_built:
+              description:
+                - Whether the installed containerd was built with the C(btrfs) and C(zfs) snapshotters; empty when
+                  there is no containerd.
+              type: dict
             btrfs_tools:
               description: C(mkfs.btrfs) and C(btrfs) installed (the parts apart, so a missing one can be named).
               type: bool
@@ -596,6 +606,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._builtin import (
+    GRAPHDRIVER_PACKAGES, SNAPSHOTTER_PACKAGES, built_with)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._containerd import (
     managed_dirs as containerd_managed_dirs, snapshotter_dirs as containerd_snapshotter_dirs,
 )
@@ -932,6 +944,8 @@ class Gatherer(object):
             "fuse_overlayfs": bool(self.bin("fuse-overlayfs")) and os.path.exists("/dev/fuse"),
             "aufs": "aufs" in filesystems,
             "devicemapper": devicemapper,
+            "graphdrivers_built": built_with(self.bin("dockerd"), GRAPHDRIVER_PACKAGES),
+            "snapshotters_built": built_with(self.bin("containerd"), SNAPSHOTTER_PACKAGES),
         }
 
     # -- backing filesystem --------------------------------------------------------------------------

@@ -66,6 +66,10 @@ def unmount_all(path):
 @contextlib.contextmanager
 def loop_filesystem(kind, size="1G"):
     """A fresh filesystem of ``kind`` on a loop device, mounted; yields the mount point."""
+    if kind == "zfs":
+        with loop_zfs(size) as mnt:
+            yield mnt
+        return
     mkfs, options = FILESYSTEMS[kind]
     work = tempfile.mkdtemp(prefix="cowstack-%s-" % kind, dir=SCRATCH)
     image = os.path.join(work, "disk.img")
@@ -82,6 +86,35 @@ def loop_filesystem(kind, size="1G"):
                 kind, " with -o %s" % options if options else "", mounted.stderr.strip().splitlines()[0]))
         yield mnt
     finally:
+        unmount_all(work)
+        if device:
+            run(["losetup", "-d", device], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def loop_zfs(size="1G"):
+    """A fresh ZFS pool on a loop device, its root dataset mounted; yields the mount point. Where the zfs tools or
+    the kernel module are missing (this host's kernel has no ZFS; the sid VM has) it raises Unsupported."""
+    zpool = shutil.which("zpool", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    if not zpool or not (os.path.exists("/dev/zfs") or run(["modprobe", "zfs"], check=False).returncode == 0):
+        raise Unsupported("no ZFS here (zpool or the zfs kernel module is missing)")
+    work = tempfile.mkdtemp(prefix="cowstack-zfs-", dir=SCRATCH)
+    image = os.path.join(work, "disk.img")
+    mnt = os.path.join(work, "mnt")
+    pool = "cowstack-oracle-%d-%s" % (os.getpid(), os.path.basename(work).rsplit("-", 1)[-1].lower())
+    device = None
+    created = False
+    try:
+        run(["truncate", "-s", size, image])
+        device = run(["losetup", "--find", "--show", image]).stdout.strip()
+        run([zpool, "create", "-f", "-o", "cachefile=none", "-O", "mountpoint=%s" % mnt, "-O", "atime=off",
+             pool, device])
+        created = True
+        yield mnt
+    finally:
+        if created:
+            run([zpool, "destroy", "-f", pool], check=False)
         unmount_all(work)
         if device:
             run(["losetup", "-d", device], check=False)

@@ -17,7 +17,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._choice im
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
     GRAPHDRIVERS, band_for, dockerd_pick, host_view)
 
-KINDS = ["ext4", "ext4-nodtype", "xfs", "xfs-pquota", "btrfs"]
+KINDS = ["ext4", "ext4-nodtype", "xfs", "xfs-pquota", "btrfs", "zfs"]
 
 
 def _fresh(mnt, name):
@@ -90,7 +90,7 @@ def test_prior_state_is_honoured_and_several_refuse(loopfs):
 # storage-driver values tried with features.containerd-snapshotter on: none, each snapshotter name, and the
 # graphdriver names dockerd maps to a snapshotter.
 STORE_DRIVERS = [None, "overlayfs", "native", "btrfs", "zfs", "overlay2", "vfs"]
-STORE_KINDS = ["ext4", "xfs", "btrfs"]
+STORE_KINDS = ["ext4", "xfs", "btrfs", "zfs"]
 REPORT = os.environ.get("COWSTACK_ORACLE_REPORT")
 
 
