@@ -17,6 +17,20 @@ display = Display()
 NOTHING = " Nothing was changed."
 
 
+def facts_args(inputs):
+    """storage_facts' options for the role's inputs (the preflight's, and the audit's with the role's variables)."""
+    lab = inputs.get("docker_storage_lab_file") or {}
+    args = {"data_root": inputs["docker_storage_data_root"],
+            "daemon_json_path": inputs.get("docker_storage_daemon_json_path"),
+            "service_name": inputs.get("docker_storage_docker_service"),
+            "devices": list(inputs.get("docker_storage_devices") or []),
+            "journal_path": inputs.get("docker_storage_journal"),
+            "containerd_config": inputs.get("docker_storage_containerd_config")}
+    if lab.get("path"):
+        args["lab_file"] = lab["path"]
+    return dict((k, v) for k, v in args.items() if v is not None)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("inputs", "lock"))
@@ -52,18 +66,8 @@ class ActionModule(ActionBase):
             raise
 
     def _plan(self, result, inputs, task_vars):
-        lab = inputs.get("docker_storage_lab_file") or {}
-        args = {"data_root": inputs["docker_storage_data_root"],
-                "daemon_json_path": inputs.get("docker_storage_daemon_json_path"),
-                "service_name": inputs.get("docker_storage_docker_service"),
-                "devices": list(inputs.get("docker_storage_devices") or []),
-                "journal_path": inputs.get("docker_storage_journal"),
-                "containerd_config": inputs.get("docker_storage_containerd_config")}
-        if lab.get("path"):
-            args["lab_file"] = lab["path"]
         gathered = self._execute_module(module_name="cowstack.docker_storage.storage_facts",
-                                        module_args=dict((k, v) for k, v in args.items() if v is not None),
-                                        task_vars=task_vars)
+                                        module_args=facts_args(inputs), task_vars=task_vars)
         if gathered.get("failed") or "ansible_facts" not in gathered:
             return self._fail(result, ["storage_facts failed: %s" % gathered.get("msg", gathered)])
         facts = gathered["ansible_facts"]["docker_storage"]

@@ -8,19 +8,65 @@ a worker fork and a Jinja2 pass (about 70 ms a host here), which put the audit's
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._audit import summarize
+from ansible_collections.cowstack.docker_storage.plugins.action.preflight import facts_args
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._audit import add_drift, summarize
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._choice import PolicyError, check_policy
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._drift import drift, reads
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._inputs import check as check_inputs
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._preflight import evaluate
+
+try:  # ansible-core 2.19+: only trusted strings are templates
+    from ansible.template import trust_as_template
+except ImportError:  # older cores template every string
+    def trust_as_template(value):
+        return value
 
 _FACT_ARGS = ("data_root", "daemon_json_path", "docker_host")
+ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+# the role's own paths (roles/docker_storage/vars/main.yml), templated with its variables
+_PATHS = {"storage_dropin": "docker_storage__storage_dropin", "containerd_dropin": "docker_storage__containerd_dropin",
+          "hold_file": "docker_storage__hold_file"}
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(_FACT_ARGS + ("policy", "storage_opts", "fail_on_errors"))
+    _VALID_ARGS = frozenset(_FACT_ARGS + ("policy", "storage_opts", "fail_on_errors", "role_variables"))
+
+    def _role(self, task_vars):
+        """The docker_storage role's inputs, its paths and the snapshot role's variables, as a play of the roles
+        would see them on this host: the roles' defaults, the host's variables over them, the role's vars over
+        those."""
+        def trusted(value):
+            if isinstance(value, dict):
+                return dict((k, trusted(v)) for k, v in value.items())
+            if isinstance(value, list):
+                return [trusted(v) for v in value]
+            return trust_as_template(value) if isinstance(value, str) else value
+
+        def load(role, kind):
+            # the collection's own files, templated as the role's would be
+            return trusted(self._loader.load_from_file(os.path.join(ROLES, role, kind, "main.yml")) or {})
+        snapshot_defaults = load("docker_storage_snapshot", "defaults")
+        role_vars = load("docker_storage", "vars")
+        variables = dict(snapshot_defaults)
+        variables.update(load("docker_storage", "defaults"))
+        variables.update(task_vars)
+        variables.update(role_vars)
+        templar = self._templar.copy_with_new_env(available_variables=variables)
+        inputs = templar.template(role_vars["docker_storage__inputs"])
+        paths = dict((k, templar.template(role_vars[v])) for k, v in _PATHS.items())
+        snapshot = {"docker_storage_snapshots": templar.template(variables.get("docker_storage_snapshots", False))}
+        if snapshot["docker_storage_snapshots"] in (True, "true", "True", "yes"):
+            snapshot.update((k, templar.template(variables[k])) for k in sorted(snapshot_defaults) if k in variables)
+            snapshot["docker_storage_snapshots"] = True
+            snapshot["config_doc"] = templar.template(load("docker_storage_snapshot", "vars")["__docker_storage_snapshot_doc"])
+        return inputs, paths, snapshot
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -32,7 +78,10 @@ class ActionModule(ActionBase):
             policy=dict(type="str", default="auto"),
             storage_opts=dict(type="raw"),
             fail_on_errors=dict(type="bool", default=True),
+            role_variables=dict(type="bool", default=False),
         ))[1]
+        if args["role_variables"]:
+            return self._audit_role(result, args, task_vars)
         try:
             check_policy(args["policy"])  # before the host is contacted
         except PolicyError as exc:
@@ -54,6 +103,42 @@ class ActionModule(ActionBase):
         if summary["errors"] and args["fail_on_errors"]:
             result.update(failed=True, msg="policy %s cannot be applied on this host as it stands: %s"
                           % (args["policy"], "; ".join(summary["errors"])))
+        else:
+            result.update(msg=summary["lines"],
+                          ansible_facts={"docker_storage": facts, "docker_storage_audit": summary})
+        return result
+
+    def _audit_role(self, result, args, task_vars):
+        """Against the role's variables: the role's own plan (the preflight's, in check mode) and every drift it
+        would fix, from one storage_facts round trip."""
+        inputs, paths, snapshot = self._role(task_vars)
+        checked = check_inputs(inputs)  # before the host is contacted
+        if checked["errors"]:
+            raise AnsibleActionFail("docker_storage audit: %s" % " ".join(checked["errors"]))
+        files, zfs = reads(inputs, paths, snapshot)
+        module_args = dict(facts_args(inputs), read_files=files, zfs_properties=zfs)
+        if snapshot.get("docker_storage_snapshot_config"):
+            module_args["snapshot_config"] = snapshot["docker_storage_snapshot_config"]
+        if args["docker_host"]:
+            module_args["docker_host"] = args["docker_host"]
+        gathered = self._execute_module(module_name="cowstack.docker_storage.storage_facts",
+                                        module_args=module_args, task_vars=task_vars)
+        for key in ("warnings", "deprecations"):
+            if gathered.get(key):
+                result[key] = gathered[key]
+        if gathered.get("failed") or "ansible_facts" not in gathered:
+            result.update(failed=True, msg="storage_facts failed: %s" % gathered.get("msg", gathered))
+            return result
+        facts = gathered["ansible_facts"]["docker_storage"]
+        plan = evaluate(inputs, facts, check_mode=True)
+        policy = inputs.get("docker_storage_policy") or "auto"
+        summary = summarize(facts, policy, storage_opts=inputs.get("docker_storage_storage_opts"),
+                            host=task_vars.get("inventory_hostname"))
+        add_drift(summary, drift(checked["inputs"], facts, plan, paths, snapshot), plan)
+        result.update(changed=False, audit=summary)
+        if summary["errors"] and args["fail_on_errors"]:
+            result.update(failed=True, msg="policy %s cannot be applied on this host as it stands: %s"
+                          % (policy, "; ".join(summary["errors"])))
         else:
             result.update(msg=summary["lines"],
                           ansible_facts={"docker_storage": facts, "docker_storage_audit": summary})

@@ -148,6 +148,19 @@ def summarize(facts, policy="auto", storage_opts=None, host=None):
     return summary
 
 
+def add_drift(summary, items, plan=None):
+    """Add the role's drift (``_drift.drift``) and its plan's refusals to a summary, and to its lines."""
+    summary["drift_items"] = list(items)
+    summary["drift"] = list(summary.get("drift") or []) + ["%s: %s" % (i["area"], i["what"]) for i in items]
+    errors = [e for e in (plan or {}).get("errors") or [] if e not in summary["errors"]]
+    summary["errors"] = list(summary["errors"]) + errors
+    at = next((i for i, line in enumerate(summary["lines"]) if line.startswith(("WARNING:", "ERROR:"))),
+              len(summary["lines"]))
+    summary["lines"][at:at] = ["drift:       %s: %s" % (i["area"], i["what"]) for i in items]
+    summary["lines"] += ["ERROR:       %s" % e for e in errors]
+    return summary
+
+
 def fleet_report(summaries):
     """``{host: summary}`` -> the fleet's counts and the hosts that need attention."""
     hosts = sorted(summaries)

@@ -255,11 +255,19 @@ def _containerd_settings(inputs, errors):
             errors.append(problem)
 
 
+# The role's inputs that are unset by default (vars/main.yml passes them as `default(none)`).
+UNSET_WHEN_EMPTY = ("docker_storage_lab_file", "docker_storage_btrfs_data_profile",
+                    "docker_storage_btrfs_metadata_profile", "docker_storage_docker_version")
+
+
 def check(inputs):
     """The role's variables (by name) -> ``{"errors": [...], "warnings": [...], "filesystem": fs or None,
     "inputs": the inputs with their booleans read as booleans}``."""
     inputs = dict(inputs or {})
     errors, warnings = [], []
+    for var in UNSET_WHEN_EMPTY:
+        if inputs.get(var) == "":
+            inputs[var] = None  # ansible-core < 2.19 renders "{{ x | default(none) }}" as ''
     for var, default in sorted(BOOLEANS.items()):
         value = boolean(inputs.get(var, default))
         if value is None:

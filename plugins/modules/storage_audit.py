@@ -53,6 +53,17 @@ options:
     description: Fail the host when the summary lists errors.
     type: bool
     default: true
+  role_variables:
+    description:
+      - Audit against the variables of the P(cowstack.docker_storage.docker_storage#role) and
+        P(cowstack.docker_storage.docker_storage_snapshot#role) roles as a play of them would see them on this host
+        (their defaults, the host's variables over them), and report every drift the role would fix - the same plan
+        as its preflight, with daemon.json's keys, the restart, the storage to make, btrfs mount options and the fstab
+        line, ZFS dataset properties, the docker drop-in and the snapshot schedule - still from one
+        M(cowstack.docker_storage.storage_facts) round trip.
+      - O(policy), O(storage_opts), O(data_root) and O(daemon_json_path) are then taken from the role's variables.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -120,9 +131,17 @@ audit:
       type: list
       elements: str
     drift:
-      description: Differences between what runs now and the recommendation.
+      description:
+        - Differences between what runs now and the recommendation; with O(role_variables), also every drift the role
+          would fix, one line each, its area first.
       type: list
       elements: str
+    drift_items:
+      description:
+        - With O(role_variables), each drift as a dict C(area) (V(daemon.json), V(docker), V(storage), V(mount),
+          V(fstab), V(zfs), V(drop-in), V(snapshots)), C(what), C(now) and C(wanted).
+      type: list
+      elements: dict
     warnings:
       description: Warnings of the choice, of the snapshots and of the pool.
       type: list

@@ -93,6 +93,20 @@ options:
     description: The record the role keeps of a driver switch in progress (C(switch_journal) fact).
     type: path
     default: /var/lib/cowstack-docker-storage/switch.json
+  read_files:
+    description:
+      - Files whose text the RV(ansible_facts.docker_storage.files) fact gives (up to 1 MiB each), for
+        M(cowstack.docker_storage.storage_audit) to compare with what the role writes (fstab, drop-ins, the
+        snapshot schedule). Read only.
+    type: list
+    elements: path
+    default: []
+  zfs_properties:
+    description:
+      - ZFS properties to read, a dict of dataset names to lists of property names; the
+        RV(ansible_facts.docker_storage.zfs_properties) fact gives their values and sources. Read only.
+    type: dict
+    default: {}
   snapshot_config:
     description:
       - The configuration of the C(cowstack-snapshot) tool (role P(cowstack.docker_storage.docker_storage_snapshot#role));
@@ -570,6 +584,16 @@ ansible_facts:
               ages in seconds, V(UNKNOWN) with an C(error) when it could not be listed).
           type: dict
           returned: always
+        files:
+          description: The text of each O(read_files) path; null where the file does not exist or cannot be read.
+          type: dict
+          returned: always
+        zfs_properties:
+          description:
+            - Per dataset of O(zfs_properties), each property's value and source as C(zfs get -p) prints them;
+              null for a dataset that does not exist.
+          type: dict
+          returned: always
         default_driver:
           description: The driver this host's dockerd picks with no storage-driver set (null if it refuses to start).
           type: str
@@ -613,6 +637,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._container
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._docker_info import negotiate, storage_view
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._http import unix_get
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._expect import read_files, zfs_properties
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
     GRAPHDRIVERS, band_for, compatibility, dockerd_pick, host_view, rules_label,
 )
@@ -1135,6 +1160,8 @@ def main():
             lab_file=dict(type="path"),
             journal_path=dict(type="path", default="/var/lib/cowstack-docker-storage/switch.json"),
             snapshot_config=dict(type="path", default="/etc/cowstack-docker-storage/snapshot.json"),
+            read_files=dict(type="list", elements="path", default=[]),
+            zfs_properties=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
@@ -1193,6 +1220,9 @@ def main():
         "snapshots": gather.snapshots(params["snapshot_config"]),
     }
     facts["pool"] = gather.pool(facts["backing_fs"])
+    # what the audit compares with the role's variables (storage_audit's drift), in the same round trip
+    facts["files"] = read_files(params["read_files"])
+    facts["zfs_properties"] = zfs_properties(gather.run, gather.bin("zfs"), params["zfs_properties"])
     if params["lab_file"]:
         if not os.path.isabs(params["lab_file"]):
             module.fail_json(msg="lab_file %r must be an absolute path" % params["lab_file"])
