@@ -63,10 +63,12 @@ def write_report(dest, summaries, missing, run):
         if host is not None and host not in summaries and host not in stale:
             stale.append(host)
     fleet = fleet_report(summaries)
+    now = datetime.datetime.now(datetime.timezone.utc)
     fleet.update(not_audited=missing, stale_removed=sorted(set(stale) - set(summaries)), run={"id": run},
-                 written=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 written=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                  layout={"fleet": list(files.FLEET_FILES), "hosts": files.HOSTS_DIR + "/<host>.json"})
-    for name, text in (("fleet.md", render.markdown(fleet, summaries)), ("fleet.html", render.html(fleet, summaries))):
+    for name, text in (("fleet.md", render.markdown(fleet, summaries)), ("fleet.html", render.html(fleet, summaries)),
+                       ("fleet.prom", render.prometheus(fleet, summaries, int(now.timestamp())))):
         write_atomic(os.path.join(dest, name), text, 0o644)
         written.append(os.path.join(dest, name))
     # fleet.json last: it names the run, and a batch that failed before this point is not taken as written

@@ -14,7 +14,9 @@ description:
   - Writes under O(dest) on the controller C(fleet.json) (counts per driver, hosts with drift, warnings or
     errors, and every host's summary), C(fleet.md) and C(fleet.html) for people (what needs attention first -
     errors, warnings, hosts not audited - then the fleet table with the free space under data-root and in the
-    pool and the age of the newest snapshot per target, then each host's detail), and C(hosts/<host>.json) per host.
+    pool and the age of the newest snapshot per target, then each host's detail), C(fleet.prom) for monitoring
+    (Prometheus' text format, for node_exporter's textfile collector - per host the drift count, errors, warnings
+    and free space, and when the report was written), and C(hosts/<host>.json) per host.
   - C(fleet.html) is one self-contained file that loads nothing (inline style and script); its table filters by
     host or message, status and driver, also preset from the address (C(fleet.html#status=warning&driver=overlay2&q=web)).
   - Host files live in C(hosts/), so no host name (C(fleet) included) collides with the fleet's files; names are

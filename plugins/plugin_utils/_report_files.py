@@ -22,7 +22,7 @@ import re
 
 _KEEP = re.compile(r"[A-Za-z0-9_.-]")
 HOSTS_DIR = "hosts"
-FLEET_FILES = ("fleet.json", "fleet.md", "fleet.html")
+FLEET_FILES = ("fleet.json", "fleet.md", "fleet.html", "fleet.prom")
 
 
 def host_file_name(host):

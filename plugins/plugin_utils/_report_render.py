@@ -233,3 +233,41 @@ def html(fleet, summaries):
         out.append('</section>')
     out += ['</section>', '<script>%s</script>' % _SCRIPT, '</body>', '</html>']
     return "\n".join(out) + "\n"
+
+
+# -- fleet.prom: the audit for node_exporter's textfile collector (on the controller, or wherever it is copied) ---
+
+PROM_METRICS = (
+    ("cowstack_audit_drift", "Drifts the docker_storage role would fix on the host (storage_audit).",
+     lambda s: len(s.get("drift") or [])),
+    ("cowstack_audit_errors", "Reasons the role cannot be applied on the host as it stands.",
+     lambda s: len(s.get("errors") or [])),
+    ("cowstack_audit_warnings", "Warnings of the host's audit.", lambda s: len(s.get("warnings") or [])),
+    ("cowstack_audit_data_root_free_bytes", "Free space under the host's Docker data-root.",
+     lambda s: s.get("data_root_free_bytes")),
+    ("cowstack_audit_pool_free_bytes", "Free space in the pool under the data-root (ZFS pool, btrfs filesystem).",
+     lambda s: (s.get("pool") or {}).get("free_bytes")),
+)
+
+
+def _prom_label(value):
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def prometheus(fleet, summaries, written_epoch):
+    """The audit as Prometheus' text format: one gauge per figure, a sample per host (a figure not known is left
+    out, never guessed), and when the report was written."""
+    out = []
+    for name, text, value_of in PROM_METRICS:
+        samples = []
+        for host in sorted(summaries):
+            value = value_of(summaries[host] or {})
+            if value is not None:
+                samples.append('%s{host="%s"} %d' % (name, _prom_label(host), int(value)))
+        if samples:
+            out += ["# HELP %s %s" % (name, text), "# TYPE %s gauge" % name] + samples
+    out += ["# HELP cowstack_audit_hosts Hosts in the audit report.", "# TYPE cowstack_audit_hosts gauge",
+            "cowstack_audit_hosts %d" % fleet.get("hosts", len(summaries)),
+            "# HELP cowstack_audit_timestamp_seconds When the audit report was written (epoch).",
+            "# TYPE cowstack_audit_timestamp_seconds gauge", "cowstack_audit_timestamp_seconds %d" % written_epoch]
+    return "\n".join(out) + "\n"

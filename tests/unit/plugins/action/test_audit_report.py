@@ -178,3 +178,23 @@ def test_a_damaged_fleet_json_is_replaced(tmp_path, content):
     (tmp_path / "fleet.json").write_text(content)
     _f, summaries, _w, _r = write_report(str(tmp_path), {"h1": summary("h1")}, [], "run-1")
     assert sorted(summaries) == ["h1"] and read(str(tmp_path / "fleet.json"))["run"]["id"] == "run-1"
+
+
+def test_the_prometheus_file_gives_each_host_s_drift_as_prometheus_reads_it(tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+    dest = str(tmp_path)
+    summaries = {"web1": summary("web1", drift=["mount: x", "fstab: y"]), 'we"ird\\host': summary('we"ird\\host'),
+                 "db1": summary("db1", errors=["zfs cannot run"], warnings=["a", "b"])}
+    summaries["db1"]["pool"] = None
+    write_report(dest, summaries, [], "run-1")
+    samples = {}
+    for family in text_string_to_metric_families(read(os.path.join(dest, "fleet.prom"))):
+        assert family.type == "gauge" and family.documentation
+        for sample in family.samples:
+            samples[(sample.name, sample.labels.get("host"))] = sample.value
+    assert samples[("cowstack_audit_drift", "web1")] == 2 and samples[("cowstack_audit_drift", "db1")] == 0
+    assert samples[("cowstack_audit_drift", 'we"ird\\host')] == 0
+    assert samples[("cowstack_audit_errors", "db1")] == 1 and samples[("cowstack_audit_warnings", "db1")] == 2
+    assert samples[("cowstack_audit_data_root_free_bytes", "web1")] == 5 * 1024 ** 3
+    assert ("cowstack_audit_pool_free_bytes", "db1") not in samples  # not known: left out, not 0
+    assert samples[("cowstack_audit_hosts", None)] == 3 and samples[("cowstack_audit_timestamp_seconds", None)] > 0
