@@ -155,7 +155,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._btrfs imp
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._fstab import entry_for, render, replace_entry
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import mount_for
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, command, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
     inspect, mounts, read_text, run,
 )
@@ -271,7 +271,7 @@ class BtrfsStorage(object):
             argv += [i["path"] for i in infos]
             names = " ".join(i["path"] for i in infos)
             self.plan.add("mkfs.btrfs %s (label %s, csum %s)" % (names, self.p["label"], self.p["checksum"]),
-                          ("mkfs", argv))
+                          lambda: self.mkfs(argv))
             self.plan.before["filesystem"] = "none"
             self.plan.after["filesystem"] = "btrfs csum=%s" % self.p["checksum"]
             self.csum = self.p["checksum"]
@@ -305,7 +305,7 @@ class BtrfsStorage(object):
         self.plan.before["subvolume"] = subvol if has_subvol else ("unknown" if has_subvol is None else "none")
         if not has_subvol:
             self.plan.add("create subvolume %s%s" % (subvol, " (if missing: not readable without a mount)"
-                                                     if has_subvol is None else ""), ("subvolume", subvol))
+                                                     if has_subvol is None else ""), lambda: self.create_subvolume(subvol))
             self.plan.after["subvolume"] = subvol
         # The mount.
         options = list(self.p["mount_options"]) + ["subvol=%s" % subvol]
@@ -317,8 +317,11 @@ class BtrfsStorage(object):
                     mount_point, live_subvol or "/", subvol))
             missing = mount_option_drift(current_mount["options"], self.p["mount_options"])
             if missing:
-                self.plan.add("remount %s with %s" % (mount_point, ",".join(missing)),
-                              ("remount", (current_mount["source"], ["remount"] + missing)))
+                # device and directory both: mount(8) then leaves fstab out, whose options (an old noatime or
+                # relatime line) would otherwise be merged in and could win over the ones asked for
+                self.plan.add("remount %s with %s" % (mount_point, ",".join(missing)), lambda: command(
+                    self.module, [self.bins["mount"], "-o", ",".join(["remount"] + missing), current_mount["source"],
+                                  mount_point]))
                 self.plan.after["mount"] = "%s %s (+%s)" % (
                     mount_point, ",".join(current_mount["options"]), ",".join(missing))
         else:
@@ -332,7 +335,7 @@ class BtrfsStorage(object):
                                      mount_point, ", ".join(sorted(os.listdir(mount_point))[:5])))
             elif os.path.exists(mount_point) and not os.path.isdir(mount_point):
                 self.plan.refuse("%s exists and is not a directory" % mount_point)
-            self.plan.add("mount %s at %s (%s)" % (subvol, mount_point, ",".join(options)), ("mount", options))
+            self.plan.add("mount %s at %s (%s)" % (subvol, mount_point, ",".join(options)), lambda: self.mount(options))
             self.plan.after["mount"] = "%s %s" % (mount_point, ",".join(options))
         # fstab
         fstab_text = read_text(self.p["fstab"])
@@ -341,7 +344,8 @@ class BtrfsStorage(object):
         current = entry_for(fstab_text, mount_point)
         self.plan.before["fstab"] = " ".join(current) if current else "absent"
         if current is None or current[:4] != wanted_line.split()[:4]:
-            self.plan.add("fstab entry for %s" % mount_point, ("fstab", fstab_options))
+            self.plan.add("fstab entry for %s" % mount_point, lambda: self.write_fstab(fstab_options),
+                          diff=(self.p["fstab"], fstab_text, replace_entry(fstab_text, mount_point, wanted_line)))
             self.plan.after["fstab"] = wanted_line
 
     def is_subvolume(self, path):
@@ -359,7 +363,8 @@ class BtrfsStorage(object):
                 if module.module.check_mode:
                     raise RuntimeError("check mode mounts nothing")  # build() reads unmounted trees instead
                 self.temp = tempfile.mkdtemp(prefix=".cowstack-btrfs-")
-                module.run([module.bins["mount"], "-t", "btrfs", "-o", "subvolid=5", infos[0]["path"], self.temp])
+                command(module.module, [module.bins["mount"], "-t", "btrfs", "-o", "subvolid=5", infos[0]["path"],
+                                        self.temp])
                 self.path = self.temp
                 return self.path
 
@@ -369,32 +374,28 @@ class BtrfsStorage(object):
                     os.rmdir(self.temp)
         return _Top()
 
-    # -- applying --------------------------------------------------------------------------------------
-    def apply(self):
+    # -- applying: the steps ---------------------------------------------------------------------------
+    def mkfs(self, argv):
+        command(self.module, argv)
+        self.uuid = command(self.module, [self.bins["blkid"], "-p", "-o", "value", "-s", "UUID",
+                                          self.p["devices"][0]]).strip()
+
+    def create_subvolume(self, subvol):
         infos = [{"path": d} for d in self.p["devices"]]
+        with self.top_level(infos, self.find_mount(mounts(), self.p["devices"], subvol_root=True)) as top:
+            if not self.is_subvolume(os.path.join(top, subvol)):
+                command(self.module, [self.bins["btrfs"], "subvolume", "create", os.path.join(top, subvol)])
+
+    def mount(self, options):
         mount_point = self.p["mount_point"]
-        for describe, (kind, arg) in self.plan.steps:
-            if kind == "mkfs":
-                self.run(arg)
-                rc, out, _err = self.run([self.bins["blkid"], "-p", "-o", "value", "-s", "UUID", infos[0]["path"]])
-                self.uuid = out.strip()
-            elif kind == "subvolume":
-                with self.top_level(infos, self.find_mount(mounts(), self.p["devices"], subvol_root=True)) as top:
-                    if not self.is_subvolume(os.path.join(top, arg)):
-                        self.run([self.bins["btrfs"], "subvolume", "create", os.path.join(top, arg)])
-            elif kind == "mount":
-                if not os.path.isdir(mount_point):
-                    os.makedirs(mount_point, 0o711)
-                self.run([self.bins["mount"], "-t", "btrfs", "-o", ",".join(arg), "UUID=%s" % self.uuid, mount_point])
-            elif kind == "remount":
-                # device and directory both: mount(8) then leaves fstab out, whose options (an old noatime or
-                # relatime line) would otherwise be merged in and could win over the ones asked for
-                source, options = arg
-                self.run([self.bins["mount"], "-o", ",".join(options), source, mount_point])
-            elif kind == "fstab":
-                text = read_text(self.p["fstab"])
-                line = render("UUID=%s" % self.uuid, mount_point, "btrfs", arg)
-                self.write_atomic(self.p["fstab"], replace_entry(text, mount_point, line))
+        if not os.path.isdir(mount_point):
+            os.makedirs(mount_point, 0o711)
+        command(self.module, [self.bins["mount"], "-t", "btrfs", "-o", ",".join(options), "UUID=%s" % self.uuid,
+                              mount_point])
+
+    def write_fstab(self, options):
+        line = render("UUID=%s" % self.uuid, self.p["mount_point"], "btrfs", options)
+        self.write_atomic(self.p["fstab"], replace_entry(read_text(self.p["fstab"]), self.p["mount_point"], line))
 
     def write_atomic(self, path, content):
         """fstab: its mode (and owner) kept, fsynced before and after the rename - a power cut right after a
@@ -434,8 +435,9 @@ def main():
         module.exit_json(changed=False, plan=[], warnings_list=storage.plan.warnings, uuid=None, checksum=None,
                          profiles=None)
     storage.build()
-    result = settle(module, storage.plan, dict(uuid=storage.uuid, checksum=storage.csum, profiles=storage.profiles),
-                    storage.apply, header="btrfs storage at %s" % module.params["mount_point"])
+    result = settle(module, storage.plan, dict(uuid=storage.uuid, checksum=storage.csum, profiles=storage.profiles,
+                                               warnings_list=storage.plan.warnings),
+                    header="btrfs storage at %s" % module.params["mount_point"])
     result["uuid"] = storage.uuid
     module.exit_json(**result)
 

@@ -134,8 +134,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+plan:
+  description: The steps planned, in order (outside check mode, all of them were taken).
+  returned: always
+  type: list
+  elements: str
+  sample: ["write /etc/cowstack-docker-storage/snapshot.json", "restart cowstack-docker-storage-snapshot.timer"]
 changes:
-  description: What was changed (in check mode, what would be), in order.
+  description: What was changed (in check mode, what would be), in order; the same as RV(plan) after a run that did not fail.
   returned: always
   type: list
   elements: str
@@ -228,8 +234,9 @@ import shlex
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
-    C_LOCALE, Host, checked_config)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import (
+    C_LOCALE, Plan, StepFailed, command, settle)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import Host, checked_config
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import parse_show
 
 UNIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@-]*$")
@@ -281,20 +288,30 @@ def summary(text):
 
 
 class Installer(object):
-    """Plans every change first (``self.steps``: description and action), then applies them outside check mode."""
+    """Plans every change first (``self.plan``), then applies them outside check mode."""
 
     def __init__(self, module):
         self.module = module
         self.p = module.params
-        self.steps = []
-        self.diffs = []
+        self.plan = Plan()
         self.systemd_running = os.path.isdir("/run/systemd/system")
-        self.done = []
         self.planned_dirs = set()
 
+    @property
+    def steps(self):
+        return self.plan.steps
+
+    @property
+    def done(self):
+        return self.plan.done
+
+    @property
+    def diffs(self):
+        return self.plan.files
+
     # --- planning --------------------------------------------------------------------------------------------
-    def step(self, describe, action):
-        self.steps.append((describe, action))
+    def step(self, describe, action, diff=None):
+        self.plan.add(describe, action, diff)
 
     def directory(self, path):
         if path in self.planned_dirs:
@@ -318,10 +335,8 @@ class Installer(object):
             with open(path, "rb") as handle:
                 old = handle.read().decode("utf-8", "replace")
         if old != content:
-            self.step("write %s" % path, lambda: self.write(path, content, mode, validate))
-            self.diffs.append({"before_header": path, "after_header": path,
-                               "before": old if show else summary(old),
-                               "after": content if show else summary(content)})
+            self.step("write %s" % path, lambda: self.write(path, content, mode, validate),
+                      (path, old if show else summary(old), content if show else summary(content)))
             return True
         st = os.stat(path)
         if st.st_uid != 0 or st.st_gid != 0 or st.st_mode & 0o7777 != mode:
@@ -331,10 +346,8 @@ class Installer(object):
 
     def absent(self, path, what="remove"):
         if os.path.lexists(path):
-            self.step("%s %s" % (what, path), lambda: os.unlink(path))
-            if not os.path.islink(path):
-                self.diffs.append({"before_header": path, "after_header": path,
-                                   "before": "present\n", "after": "absent\n"})
+            self.step("%s %s" % (what, path), lambda: os.unlink(path),
+                      None if os.path.islink(path) else (path, "present\n", "absent\n"))
             return True
         return False
 
@@ -396,12 +409,11 @@ class Installer(object):
         for dataset in datasets:
             if values.get(dataset, "-").strip() != "false" or sources.get(dataset) != "local":
                 self.step("set %s=false on %s" % (AUTO_SNAPSHOT, dataset),
-                          lambda ds=dataset: Host(self.module).run(
-                              ["zfs", "set", AUTO_SNAPSHOT + "=false", ds], changes=self.done, changed=bool(self.done)))
-                self.diffs.append({"before_header": dataset, "after_header": dataset,
-                                   "before": "%s: %s (%s)\n" % (
-                                       AUTO_SNAPSHOT, values.get(dataset, "-").strip(), sources.get(dataset, "-")),
-                                   "after": "%s: false (local)\n" % AUTO_SNAPSHOT})
+                          lambda ds=dataset: Host(self.module).run(["zfs", "set", AUTO_SNAPSHOT + "=false", ds],
+                                                                   step=True),
+                          (dataset, "%s: %s (%s)\n" % (AUTO_SNAPSHOT, values.get(dataset, "-").strip(),
+                                                       sources.get(dataset, "-")),
+                           "%s: false (local)\n" % AUTO_SNAPSHOT))
 
     def unit_states(self, *units):
         """``ActiveState`` and ``NeedDaemonReload`` of each unit as systemd sees it now (one ``systemctl show``,
@@ -442,8 +454,8 @@ class Installer(object):
         rc, out, err = self.module.run_command([self.p["python"], tool, "--check-config", "--config", path],
                                                environ_update=C_LOCALE)
         if rc != 0:
-            self.module.fail_json(msg="the installed tool refuses the configuration (rc %d): %s"
-                                      % (rc, (err or out).strip()), changes=self.done, changed=bool(self.done))
+            raise StepFailed("the installed tool refuses the configuration (rc %d): %s" % (rc, (err or out).strip()),
+                             rc=rc)
 
     def link(self, target, link):
         directory = os.path.dirname(link)
@@ -458,18 +470,11 @@ class Installer(object):
 
     def systemctl(self, *commands):
         for args in commands:
-            rc, out, err = self.module.run_command([self.systemctl_bin()] + args, environ_update=C_LOCALE)
-            if rc != 0:
-                self.module.fail_json(msg="systemctl %s failed (rc %d): %s" % (" ".join(args), rc, (err or out).strip()),
-                                      changes=self.done, changed=bool(self.done))
+            command(self.module, [self.systemctl_bin()] + args)
 
-    def apply(self):
-        for describe, action in self.steps:
-            try:
-                action()
-            except OSError as exc:
-                self.module.fail_json(msg="%s failed: %s" % (describe, exc), changes=self.done, changed=bool(self.done))
-            self.done.append(describe)
+    def apply(self, result=None):
+        """The steps, in order; a failure fails the module naming the steps done (``changes``) and the failed one."""
+        self.plan.apply(self.module, dict(result or {}, changes=self.plan.done))
 
 
 def present(module, inst):
@@ -571,13 +576,9 @@ def main():
         module.params[name] = os.path.normpath(path)
     inst = Installer(module)
     result = present(module, inst) if module.params["state"] == "present" else absent(module, inst)
-    result["changes"] = [d for d, _a in inst.steps]
-    result["changed"] = bool(inst.steps)
-    if module._diff and inst.diffs:
-        result["diff"] = inst.diffs
-    if inst.steps and not module.check_mode:
-        inst.apply()
-    module.exit_json(**result)
+    # what was changed: in check mode the plan, else the steps done (all of them, or those before a failure)
+    result["changes"] = inst.plan.describe() if module.check_mode else inst.plan.done
+    module.exit_json(**settle(module, inst.plan, result))
 
 
 if __name__ == "__main__":

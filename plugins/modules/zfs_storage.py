@@ -125,7 +125,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, command, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
     inspect, mounts, read_text, run,
 )
@@ -154,6 +154,10 @@ class ZfsStorage(object):
 
     def run(self, argv, check=True):
         return run(self.module, argv, check=check, plan=self.plan)
+
+    def runs(self, argv):
+        """A step: ``argv`` run when the plan is applied."""
+        return lambda: command(self.module, argv)
 
     def zfs_version(self):
         return probe_version(read_text, lambda argv: self.run(argv, check=False), self.zfs)
@@ -203,7 +207,7 @@ class ZfsStorage(object):
             argv = zpool_create_argv(self.zpool, pool, vdev_type, devices, pool_props, {"mountpoint": "none"})
             if forced & set(os.path.realpath(d) for d in devices):
                 argv.insert(2, "-f")
-            self.plan.add("zpool create %s %s %s" % (pool, vdev_type, " ".join(devices)), ("run", argv))
+            self.plan.add("zpool create %s %s %s" % (pool, vdev_type, " ".join(devices)), self.runs(argv))
             self.plan.after["pool"] = "%s %s" % (vdev_type, " ".join(devices))
             return False
         _rc, out, _err = self.run([self.zpool, "status", "-P", pool])
@@ -229,7 +233,7 @@ class ZfsStorage(object):
                                      "refused)" % (pool, old, new))
                 else:
                     self.plan.add("zpool set %s=%s %s (was %s)" % (prop, new, pool, old),
-                                  ("run", [self.zpool, "set", "%s=%s" % (prop, new), pool]))
+                                  self.runs([self.zpool, "set", "%s=%s" % (prop, new), pool]))
         return True
 
     # -- the dataset ---------------------------------------------------------------------------------
@@ -251,7 +255,7 @@ class ZfsStorage(object):
             for prop, value in sorted(wanted.items()):
                 argv += ["-o", "%s=%s" % (prop, value)]
             self.plan.add("zfs create %s (%s)" % (self.dataset, ", ".join("%s=%s" % kv for kv in sorted(wanted.items()))),
-                          ("run", argv + [self.dataset]))
+                          self.runs(argv + [self.dataset]))
             for prop, value in sorted(wanted.items()):
                 self.plan.after["%s %s" % (self.dataset, prop)] = value
             return
@@ -273,20 +277,15 @@ class ZfsStorage(object):
             self.plan.after["%s %s" % (self.dataset, prop)] = "%s (local)" % new
         if settable:
             self.plan.add("zfs set %s %s" % (" ".join(settable), self.dataset),
-                          ("run", [self.zfs, "set"] + settable + [self.dataset]))
+                          self.runs([self.zfs, "set"] + settable + [self.dataset]))
         mounted = current.get("mounted", ("yes", None))[0]
         if mounted != "yes" and not any(s.startswith("mountpoint=") for s in settable):
-            self.plan.add("zfs mount %s" % self.dataset, ("run", [self.zfs, "mount", self.dataset]))
+            self.plan.add("zfs mount %s" % self.dataset, self.runs([self.zfs, "mount", self.dataset]))
 
     def build(self):
         self.validate()
         pool_exists = self.plan_pool(mounts())
         self.plan_dataset(pool_exists)
-
-    def apply(self):
-        for _describe, (kind, argv) in self.plan.steps:
-            if kind == "run":
-                self.run(argv)
 
     def read_properties(self):
         rc, out, _err = self.run([self.zfs, "get", "-H", "-p", "-o", "name,property,value,source",
@@ -322,7 +321,8 @@ def main():
         module.exit_json(changed=False, plan=[], warnings_list=storage.plan.warnings, dataset=storage.dataset,
                          layout=None, properties={})
     storage.build()
-    result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout), storage.apply,
+    result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout,
+                                               warnings_list=storage.plan.warnings),
                     header="zfs storage at %s" % module.params["mount_point"])
     result["properties"] = storage.read_properties()
     module.exit_json(**result)
