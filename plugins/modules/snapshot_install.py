@@ -147,72 +147,23 @@ changes:
   elements: str
   sample: ["write /etc/cowstack-docker-storage/snapshot.json", "restart cowstack-docker-storage-snapshot.timer"]
 schedule:
-  description: The schedule checked as cron reads it, in the fields M(ansible.builtin.cron) takes.
+  description:
+    - The schedule checked as cron reads it, in the fields M(ansible.builtin.cron) takes (C(minute), C(hour),
+      C(day), C(month), C(weekday), C(special_time)) and C(on_calendar), as
+      RV(cowstack.docker_storage.snapshot#module:schedule) describes them (one check makes both).
   returned: when O(state=present)
   type: dict
-  contains:
-    minute:
-      description: The cron minute field, as written.
-      type: str
-    hour:
-      description: The cron hour field.
-      type: str
-    day:
-      description: The cron day-of-month field.
-      type: str
-    month:
-      description: The cron month field.
-      type: str
-    weekday:
-      description: The cron weekday field.
-      type: str
-    special_time:
-      description: The C(@) form given (V(hourly), V(daily), ...), or null.
-      type: str
-    on_calendar:
-      description: The same schedule as a systemd C(OnCalendar=), or null when systemd cannot express it.
-      type: str
 on_calendar:
   description: The C(OnCalendar=) the timer uses (O(on_calendar), or the translated schedule).
   returned: when O(state=present) and O(scheduler=systemd)
   type: str
   sample: "*-*-* *:00:00"
 config:
-  description: The configuration normalised (durations in seconds, policies complete).
+  description:
+    - The configuration normalised (durations in seconds, policies complete), as
+      RV(cowstack.docker_storage.snapshot#module:config) describes it (one check makes both).
   returned: when O(state=present)
   type: dict
-  contains:
-    version:
-      description: The configuration format, V(1).
-      type: int
-    prefix:
-      description: The snapshot name prefix.
-      type: str
-    policy:
-      description: The default retention, every period (C(frequently) to C(yearly)) and C(min_age) in seconds.
-      type: dict
-    frequent_minutes:
-      description: The length of a C(frequently) slot in minutes.
-      type: int
-    schedule:
-      description: The cron schedule.
-      type: str
-    targets:
-      description: The targets, each with C(target) and, when set, C(policy) and C(snapshot_dir).
-      type: list
-      elements: dict
-    docker:
-      description: What Docker and containerd own and is never snapshotted (C(data_roots), C(containerd_roots), C(zfs_fsnames)).
-      type: dict
-    monitor:
-      description: The C(warn) and C(critical) ages of C(--check), in seconds.
-      type: dict
-    lock_file:
-      description: The run's lock file.
-      type: str
-    metrics_file:
-      description: The node_exporter textfile each run writes, or empty.
-      type: str
 pending:
   description: In check mode, targets that do not exist yet (an earlier task of the run may create them), with the reason.
   returned: when O(state=present)
