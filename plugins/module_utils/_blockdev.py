@@ -44,7 +44,8 @@ def holdings(probe, mounted_at=None, partitions=(), holders=(), is_root_disk=Fal
 
 
 def refusal(device, found):
-    """The safe-mode error for a device that holds something."""
+    """The safe-mode error of the storage modules for a device that holds something: it names their option
+    ``force_devices`` and the role's variables that set it."""
     return ("refusing to use %s: it holds %s. Nothing was changed. If its content may be destroyed, list it in "
-            "docker_storage_force_devices (per device); otherwise choose an empty device"
-            % (device, "; ".join(found)))
+            "force_devices (per device; with the role, in docker_storage_force_devices, docker_storage_safe_mode "
+            "false); otherwise choose an empty device" % (device, "; ".join(found)))

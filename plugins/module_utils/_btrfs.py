@@ -34,7 +34,9 @@ KNOWN_MOUNT_OPTIONS = frozenset("""
 """.split())
 
 
-def validate_mount_options(options):
+def validate_mount_options(options, subvolume_from="the module from subvolume"):
+    """-> (errors, warnings) for btrfs mount options. ``subvolume_from`` says where ``subvol=`` comes from (the
+    module's option; the role's variable)."""
     errors, warnings = [], []
     for opt in options or ():
         name = opt.partition("=")[0]
@@ -48,7 +50,7 @@ def validate_mount_options(options):
                 warnings.append("%s is CPU bound (zlib is several times slower than zstd at levels 1-3 for a "
                                 "similar ratio): prefer compress=zstd:1..3" % opt)
         elif opt.startswith("subvol=") or opt.startswith("subvolid="):
-            errors.append("mount option %s is set by the role from docker_storage_btrfs_subvolume" % opt)
+            errors.append("mount option %s is set by %s" % (opt, subvolume_from))
         elif opt in ("atime", "strictatime"):
             warnings.append("%s writes on every read; noatime suits Docker's layers" % opt)
     return errors, warnings

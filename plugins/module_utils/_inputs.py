@@ -205,7 +205,7 @@ def _btrfs(inputs, errors, warnings):
     if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
         errors.append("docker_storage_btrfs_mount_options must be a list of strings, such as [noatime, compress=zstd:3]")
         return
-    opt_errors, opt_warnings = validate_mount_options(options)
+    opt_errors, opt_warnings = validate_mount_options(options, "the role from docker_storage_btrfs_subvolume")
     errors.extend("docker_storage_btrfs_mount_options: %s" % e for e in opt_errors)
     warnings.extend(opt_warnings)
 

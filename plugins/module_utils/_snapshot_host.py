@@ -7,8 +7,7 @@ target can be snapshotted. The rules themselves are in ``_retention`` (shared wi
 from __future__ import annotations
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
-
-C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import C_LOCALE, StepFailed
 
 
 class Host(object):
@@ -24,13 +23,16 @@ class Host(object):
                 "ZFS" if name == "zfs" else "btrfs", self.module.params.get("target"), name))
         return self.bins[name]
 
-    def run(self, argv, **report):
-        """``argv``'s output; a failure fails the module, with ``report`` (what was done so far) in its result."""
+    def run(self, argv, step=False):
+        """``argv``'s output. A failure fails the module; in a ``step`` of a plan, it raises ``StepFailed`` (the
+        plan then fails the module, naming the steps done)."""
         argv = [self.bin(argv[0])] + list(argv[1:])
         rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
         if rc != 0:
-            self.module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv[:3]), rc, (err or out).strip()),
-                                  rc=rc, cmd=argv, **report)
+            msg = "%s failed (rc %d): %s" % (" ".join(argv[:3]), rc, (err or out).strip())
+            if step:
+                raise StepFailed(msg, rc=rc, cmd=argv)
+            self.module.fail_json(msg=msg, rc=rc, cmd=argv)
         return out
 
     def mounts(self):

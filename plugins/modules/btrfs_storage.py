@@ -14,7 +14,8 @@ description:
   - Creates a btrfs filesystem on O(devices) (checksum algorithm and data/metadata profiles chosen at mkfs),
     a subvolume on it, mounts the subvolume at O(mount_point) with O(mount_options), and keeps an fstab entry
     by filesystem UUID, so the mount comes back after a reboot.
-  - Plans first, then applies outside check mode, and returns the plan and a before/after diff.
+  - Plans first, then applies outside check mode, and returns the plan and a before/after diff (with the fstab
+    file's own diff when its entry changes).
   - B(Safe by default.) A device that holds a filesystem signature, a partition table, a pool label, has
     partitions or users, or is mounted is never formatted unless it is listed in O(force_devices); the root
     disk and mounted devices never are. The run fails before any change and names the device and what it holds.
@@ -150,14 +151,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._btrfs import (
-    MIN_DEVICES, mount_option_drift, parse_chunk_profiles, parse_dump_super, parse_filesystem_df, parse_root_refs,
+    CHECKSUMS, MIN_DEVICES, PROFILES, mount_option_drift, parse_chunk_profiles, parse_dump_super, parse_filesystem_df, parse_root_refs,
     subvolume_exists, validate_mount_options, validate_subvolume,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._fstab import entry_for, render, replace_entry
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import mount_for
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, command
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
     inspect, mounts, read_text, run,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._storage_module import (
+    argument_spec, files_at, hiding, refuse_devices, run as run_storage, usable,
 )
 
 
@@ -175,14 +179,14 @@ class BtrfsStorage(object):
     def run(self, argv, check=True):
         return run(self.module, argv, check=check, plan=self.plan)
 
-    # -- validation before anything is read or changed -----------------------------------------------
-    def validate(self):
+    # -- the options, checked before anything is read or changed ----------------------------------------
+    def problems(self):
         errors = []
         problem = validate_subvolume(self.p["subvolume"])
         if problem:
-            errors.append(problem)
+            errors.append("subvolume: %s" % problem)
         opt_errors, opt_warnings = validate_mount_options(self.p["mount_options"])
-        errors.extend(opt_errors)
+        errors.extend("mount_options: %s" % e for e in opt_errors)
         self.plan.warnings.extend(opt_warnings)
         if not self.p["devices"]:
             errors.append("devices is empty: name at least one block device")
@@ -191,17 +195,17 @@ class BtrfsStorage(object):
             if profile and len(self.p["devices"]) < MIN_DEVICES[profile]:
                 errors.append("%s %s needs at least %d devices, %d given" % (
                     key, profile, MIN_DEVICES[profile], len(self.p["devices"])))
-        if not os.path.isabs(self.p["mount_point"]) or self.p["mount_point"] == "/":
-            errors.append("mount_point %r must be an absolute path other than /" % self.p["mount_point"])
-        if errors:
-            self.module.fail_json(msg="; ".join(errors) + ". Nothing was changed.")
+        return errors
+
+    def unread(self):
+        return dict(uuid=None, checksum=None, profiles=None)
+
+    def result(self):
+        return dict(uuid=self.uuid, checksum=self.csum, profiles=self.profiles)
 
     # -- reading the current state -------------------------------------------------------------------
     def devices_state(self, mount_list):
-        infos = [inspect(self.module, d, mount_list, self.bins["blkid"]) for d in self.p["devices"]]
-        problems = [i["problem"] for i in infos if i["problem"]]
-        if problems:
-            self.module.fail_json(msg="; ".join(problems) + ": name existing block devices. Nothing was changed.")
+        infos = usable(self.module, [inspect(self.module, d, mount_list, self.bins["blkid"]) for d in self.p["devices"]])
         uuids = set(i["probe"].get("UUID") for i in infos if i["probe"].get("TYPE") == "btrfs")
         return infos, uuids
 
@@ -232,12 +236,10 @@ class BtrfsStorage(object):
 
     # -- planning --------------------------------------------------------------------------------------
     def build(self):
-        self.validate()
         mount_list = mounts()
         infos, uuids = self.devices_state(mount_list)
         mount_point = self.p["mount_point"]
         subvol = self.p["subvolume"]
-        forced = set(os.path.realpath(d) for d in self.p["force_devices"])
         existing = len(uuids) == 1 and all(i["probe"].get("TYPE") == "btrfs" for i in infos)
         current_mount = mount_for(mount_list, os.path.realpath(mount_point)) if os.path.exists(mount_point) else None
         ours_mounted = (current_mount and current_mount["mount_point"] == os.path.realpath(mount_point)
@@ -254,13 +256,7 @@ class BtrfsStorage(object):
                     self.plan.refuse("%s is mounted at %s: unmount it first (nothing was changed)"
                                      % (info["path"], ", ".join(others)))
         else:
-            for info in infos:
-                holds = info["holds"]
-                if info["root_disk"] or info["mounted_at"]:
-                    self.plan.refuse(refusal(info["path"], holds) + " (root disks and mounted devices are never "
-                                     "formatted, forced or not)")
-                elif holds and os.path.realpath(info["path"]) not in forced:
-                    self.plan.refuse(refusal(info["path"], holds))
+            refuse_devices(self.plan, infos, self.p, "formatted")
             argv = [self.bins["mkfs.btrfs"], "-L", self.p["label"], "--csum", self.p["checksum"]]
             if self.p["data_profile"]:
                 argv += ["-d", self.p["data_profile"]]
@@ -271,7 +267,7 @@ class BtrfsStorage(object):
             argv += [i["path"] for i in infos]
             names = " ".join(i["path"] for i in infos)
             self.plan.add("mkfs.btrfs %s (label %s, csum %s)" % (names, self.p["label"], self.p["checksum"]),
-                          ("mkfs", argv))
+                          lambda: self.mkfs(argv))
             self.plan.before["filesystem"] = "none"
             self.plan.after["filesystem"] = "btrfs csum=%s" % self.p["checksum"]
             self.csum = self.p["checksum"]
@@ -305,7 +301,7 @@ class BtrfsStorage(object):
         self.plan.before["subvolume"] = subvol if has_subvol else ("unknown" if has_subvol is None else "none")
         if not has_subvol:
             self.plan.add("create subvolume %s%s" % (subvol, " (if missing: not readable without a mount)"
-                                                     if has_subvol is None else ""), ("subvolume", subvol))
+                                                     if has_subvol is None else ""), lambda: self.create_subvolume(subvol))
             self.plan.after["subvolume"] = subvol
         # The mount.
         options = list(self.p["mount_options"]) + ["subvol=%s" % subvol]
@@ -317,8 +313,11 @@ class BtrfsStorage(object):
                     mount_point, live_subvol or "/", subvol))
             missing = mount_option_drift(current_mount["options"], self.p["mount_options"])
             if missing:
-                self.plan.add("remount %s with %s" % (mount_point, ",".join(missing)),
-                              ("remount", (current_mount["source"], ["remount"] + missing)))
+                # device and directory both: mount(8) then leaves fstab out, whose options (an old noatime or
+                # relatime line) would otherwise be merged in and could win over the ones asked for
+                self.plan.add("remount %s with %s" % (mount_point, ",".join(missing)), lambda: command(
+                    self.module, [self.bins["mount"], "-o", ",".join(["remount"] + missing), current_mount["source"],
+                                  mount_point]))
                 self.plan.after["mount"] = "%s %s (+%s)" % (
                     mount_point, ",".join(current_mount["options"]), ",".join(missing))
         else:
@@ -326,13 +325,11 @@ class BtrfsStorage(object):
             if current_mount and current_mount["mount_point"] == os.path.realpath(mount_point):
                 self.plan.refuse("%s is already a mount of %s (%s): unmount it first" % (
                     mount_point, current_mount["source"], current_mount["fstype"]))
-            elif os.path.isdir(mount_point) and os.listdir(mount_point) and not self.p["assume_empty_mount_point"]:
-                self.plan.refuse("%s already holds files (%s): mounting over them would hide them. Move them away, "
-                                 "or migrate Docker's data, and run again" % (
-                                     mount_point, ", ".join(sorted(os.listdir(mount_point))[:5])))
+            elif files_at(self.p):
+                self.plan.refuse(hiding(mount_point, files_at(self.p), "the subvolume"))
             elif os.path.exists(mount_point) and not os.path.isdir(mount_point):
                 self.plan.refuse("%s exists and is not a directory" % mount_point)
-            self.plan.add("mount %s at %s (%s)" % (subvol, mount_point, ",".join(options)), ("mount", options))
+            self.plan.add("mount %s at %s (%s)" % (subvol, mount_point, ",".join(options)), lambda: self.mount(options))
             self.plan.after["mount"] = "%s %s" % (mount_point, ",".join(options))
         # fstab
         fstab_text = read_text(self.p["fstab"])
@@ -341,7 +338,8 @@ class BtrfsStorage(object):
         current = entry_for(fstab_text, mount_point)
         self.plan.before["fstab"] = " ".join(current) if current else "absent"
         if current is None or current[:4] != wanted_line.split()[:4]:
-            self.plan.add("fstab entry for %s" % mount_point, ("fstab", fstab_options))
+            self.plan.add("fstab entry for %s" % mount_point, lambda: self.write_fstab(fstab_options),
+                          diff=(self.p["fstab"], fstab_text, replace_entry(fstab_text, mount_point, wanted_line)))
             self.plan.after["fstab"] = wanted_line
 
     def is_subvolume(self, path):
@@ -359,7 +357,8 @@ class BtrfsStorage(object):
                 if module.module.check_mode:
                     raise RuntimeError("check mode mounts nothing")  # build() reads unmounted trees instead
                 self.temp = tempfile.mkdtemp(prefix=".cowstack-btrfs-")
-                module.run([module.bins["mount"], "-t", "btrfs", "-o", "subvolid=5", infos[0]["path"], self.temp])
+                command(module.module, [module.bins["mount"], "-t", "btrfs", "-o", "subvolid=5", infos[0]["path"],
+                                        self.temp])
                 self.path = self.temp
                 return self.path
 
@@ -369,32 +368,28 @@ class BtrfsStorage(object):
                     os.rmdir(self.temp)
         return _Top()
 
-    # -- applying --------------------------------------------------------------------------------------
-    def apply(self):
+    # -- applying: the steps ---------------------------------------------------------------------------
+    def mkfs(self, argv):
+        command(self.module, argv)
+        self.uuid = command(self.module, [self.bins["blkid"], "-p", "-o", "value", "-s", "UUID",
+                                          self.p["devices"][0]]).strip()
+
+    def create_subvolume(self, subvol):
         infos = [{"path": d} for d in self.p["devices"]]
+        with self.top_level(infos, self.find_mount(mounts(), self.p["devices"], subvol_root=True)) as top:
+            if not self.is_subvolume(os.path.join(top, subvol)):
+                command(self.module, [self.bins["btrfs"], "subvolume", "create", os.path.join(top, subvol)])
+
+    def mount(self, options):
         mount_point = self.p["mount_point"]
-        for describe, (kind, arg) in self.plan.steps:
-            if kind == "mkfs":
-                self.run(arg)
-                rc, out, _err = self.run([self.bins["blkid"], "-p", "-o", "value", "-s", "UUID", infos[0]["path"]])
-                self.uuid = out.strip()
-            elif kind == "subvolume":
-                with self.top_level(infos, self.find_mount(mounts(), self.p["devices"], subvol_root=True)) as top:
-                    if not self.is_subvolume(os.path.join(top, arg)):
-                        self.run([self.bins["btrfs"], "subvolume", "create", os.path.join(top, arg)])
-            elif kind == "mount":
-                if not os.path.isdir(mount_point):
-                    os.makedirs(mount_point, 0o711)
-                self.run([self.bins["mount"], "-t", "btrfs", "-o", ",".join(arg), "UUID=%s" % self.uuid, mount_point])
-            elif kind == "remount":
-                # device and directory both: mount(8) then leaves fstab out, whose options (an old noatime or
-                # relatime line) would otherwise be merged in and could win over the ones asked for
-                source, options = arg
-                self.run([self.bins["mount"], "-o", ",".join(options), source, mount_point])
-            elif kind == "fstab":
-                text = read_text(self.p["fstab"])
-                line = render("UUID=%s" % self.uuid, mount_point, "btrfs", arg)
-                self.write_atomic(self.p["fstab"], replace_entry(text, mount_point, line))
+        if not os.path.isdir(mount_point):
+            os.makedirs(mount_point, 0o711)
+        command(self.module, [self.bins["mount"], "-t", "btrfs", "-o", ",".join(options), "UUID=%s" % self.uuid,
+                              mount_point])
+
+    def write_fstab(self, options):
+        line = render("UUID=%s" % self.uuid, self.p["mount_point"], "btrfs", options)
+        self.write_atomic(self.p["fstab"], replace_entry(read_text(self.p["fstab"]), self.p["mount_point"], line))
 
     def write_atomic(self, path, content):
         """fstab: its mode (and owner) kept, fsynced before and after the rename - a power cut right after a
@@ -407,36 +402,21 @@ class BtrfsStorage(object):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=argument_spec(
             devices=dict(type="list", elements="path", required=True),
-            mount_point=dict(type="path", required=True),
             subvolume=dict(type="str", default="@docker"),
             label=dict(type="str", default="docker"),
-            checksum=dict(type="str", default="crc32c", choices=["crc32c", "xxhash", "sha256", "blake2"]),
-            data_profile=dict(type="str", choices=["single", "dup", "raid0", "raid1", "raid1c3", "raid1c4", "raid10",
-                                                   "raid5", "raid6"]),
-            metadata_profile=dict(type="str", choices=["single", "dup", "raid0", "raid1", "raid1c3", "raid1c4",
-                                                       "raid10", "raid5", "raid6"]),
+            checksum=dict(type="str", default="crc32c", choices=list(CHECKSUMS)),
+            data_profile=dict(type="str", choices=list(PROFILES)),
+            metadata_profile=dict(type="str", choices=list(PROFILES)),
             mount_options=dict(type="list", elements="str", default=["noatime", "compress=zstd:3"]),
             fstab_extra_options=dict(type="list", elements="str", default=[]),
-            force_devices=dict(type="list", elements="path", default=[]),
-            assume_empty_mount_point=dict(type="bool", default=False),
-            validate_only=dict(type="bool", default=False),
             fstab=dict(type="path", default="/etc/fstab"),
         ),
         supports_check_mode=True,
     )
-    if module.params["assume_empty_mount_point"] and not module.check_mode:
-        module.fail_json(msg="assume_empty_mount_point is only for check mode. Nothing was changed.")
-    storage = BtrfsStorage(module)
-    if module.params["validate_only"]:
-        storage.validate()
-        module.exit_json(changed=False, plan=[], warnings_list=storage.plan.warnings, uuid=None, checksum=None,
-                         profiles=None)
-    storage.build()
-    result = settle(module, storage.plan, dict(uuid=storage.uuid, checksum=storage.csum, profiles=storage.profiles),
-                    storage.apply, header="btrfs storage at %s" % module.params["mount_point"])
-    result["uuid"] = storage.uuid
+    storage, result = run_storage(module, BtrfsStorage, "btrfs storage")
+    result["uuid"] = storage.uuid  # the new filesystem's, after mkfs
     module.exit_json(**result)
 
 

@@ -78,9 +78,9 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._lab import MIN_SIZE, refusal
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, command, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
-    C_LOCALE, read_lab_file, write_lab_marker,
+    read_lab_file, write_lab_marker,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._units import parse_size
 
@@ -103,6 +103,12 @@ def create(path, size):
     os.rename(tmp, path)
 
 
+def grow(path, size):
+    with open(path, "r+b") as handle:
+        handle.truncate(size)
+        os.fsync(handle.fileno())
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(path=dict(type="path", required=True), size=dict(type="str", required=True),
@@ -123,55 +129,31 @@ def main():
         module.fail_json(msg=problem, plan=[])
     losetup = module.get_bin_path("losetup", required=True)
     plan = Plan()
+    result = dict(device=info["device"], size_bytes=size)
     current = info["size"] if info["exists"] else None
     plan.before["file"] = "absent" if current is None else "%s bytes" % current
     if adopt:
         probe = info["probe"]
         plan.add("mark %s as a lab file (it holds a %s labelled %s)" % (path, probe.get("TYPE"), probe.get("LABEL")),
-                 "mark")
+                 lambda: write_lab_marker(path))
     if current is None:
-        plan.add("create %s (%s bytes, marked as a lab file)" % (path, size), "create")
+        plan.add("create %s (%s bytes, marked as a lab file)" % (path, size), lambda: create(path, size))
         plan.after["file"] = "%s bytes" % size
     elif current < size:
-        plan.add("grow %s to %s bytes" % (path, size), "grow")
+        plan.add("grow %s to %s bytes" % (path, size), lambda: grow(path, size))
         plan.after["file"] = "%s bytes" % size
     elif current > size:
-        module.warn("%s is %s bytes, larger than %s: it is never shrunk" % (path, current, size))
+        plan.warnings.append("%s is %s bytes, larger than %s: it is never shrunk" % (path, current, size))
     device = info["device"]
     plan.before["device"] = device or "detached"
     if device is None:
-        plan.add("attach %s to a loop device" % path, "attach")
+        def attach():
+            result["device"] = command(module, [losetup, "--find", "--show", path]).strip()
+        plan.add("attach %s to a loop device" % path, attach)
         plan.after["device"] = "attached"
     elif current is not None and current < size:
-        plan.add("refresh the size of %s" % device, "refresh")
-    result = dict(changed=bool(plan.steps), plan=plan.describe(), device=device, size_bytes=size)
-    if plan.steps and module._diff:
-        result["diff"] = plan.diff("lab file %s" % path)
-    if plan.steps and not module.check_mode:
-        done = []
-        for describe, step in plan.steps:
-            try:
-                if step == "create":
-                    create(path, size)
-                elif step == "mark":
-                    write_lab_marker(path)
-                elif step == "grow":
-                    with open(path, "r+b") as handle:
-                        handle.truncate(size)
-                        os.fsync(handle.fileno())
-                elif step == "attach":
-                    rc, out, err = module.run_command([losetup, "--find", "--show", path], environ_update=C_LOCALE)
-                    if rc != 0:
-                        raise OSError("losetup --find --show %s failed: %s" % (path, err.strip()))
-                    result["device"] = out.strip()
-                elif step == "refresh":
-                    rc, out, err = module.run_command([losetup, "--set-capacity", device], environ_update=C_LOCALE)
-                    if rc != 0:
-                        raise OSError("losetup --set-capacity %s failed: %s" % (device, err.strip()))
-            except OSError as exc:
-                module.fail_json(msg="%s: %s" % (describe, exc), done=done, **result)
-            done.append(describe)
-    module.exit_json(**result)
+        plan.add("refresh the size of %s" % device, lambda: command(module, [losetup, "--set-capacity", device]))
+    module.exit_json(**settle(module, plan, result, header="lab file %s" % path))
 
 
 if __name__ == "__main__":

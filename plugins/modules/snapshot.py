@@ -213,6 +213,10 @@ plan:
       description: The commands that change something, as argv lists.
       type: list
       elements: list
+    steps:
+      description: The steps, in order (each the command it runs).
+      type: list
+      elements: str
 snapshot:
   description: The snapshot O(operation=take) took or found already taken this second.
   returned: when O(operation=take)
@@ -304,6 +308,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
     Host, checked_config, zfs_list)
 
@@ -319,6 +324,13 @@ def describe(rows, prefix, now):
                      "age": now - parsed["epoch"], "used": row.get("used"), "referenced": row.get("referenced")})
     ours.sort(key=lambda r: (r["created"], r["name"]))
     return ours, sorted(others)
+
+
+def take(host, argv, snapshot_dir=None):
+    """The take step: the snapshot (btrfs: in ``snapshot_dir``, made first if missing)."""
+    if snapshot_dir and not os.path.isdir(snapshot_dir):
+        os.makedirs(snapshot_dir, 0o700)
+    host.run(argv, step=True)
 
 
 def validate(module, host):
@@ -386,48 +398,41 @@ def main():
         rows = R.list_btrfs_snapshots(snapshot_dir)
     now = int(time.time())
     names = [r["name"] for r in rows]
-    plan = {"take": None, "destroy": [], "keep": {}, "commands": []}
-    result = {"changed": False, "target": target, "kind": kind}
+    details = {"take": None, "destroy": [], "keep": {}, "commands": []}
+    plan = Plan()
+    result = {"target": target, "kind": kind}
 
     if params["operation"] == "take":
         name = R.snapshot_name(prefix, label, now)
         result["snapshot"] = name
         if name not in names:
-            plan["take"] = name
+            details["take"] = name
             if kind == "zfs":
-                plan["commands"].append(R.zfs_snapshot_argv(target, name))
+                argv = R.zfs_snapshot_argv(target, name)
             else:
-                plan["commands"].append(R.btrfs_snapshot_argv(target, os.path.join(snapshot_dir, name)))
+                argv = R.btrfs_snapshot_argv(target, os.path.join(snapshot_dir, name))
+            details["commands"].append(argv)
+            plan.add(" ".join(argv), lambda: take(host, argv, kind == "btrfs" and snapshot_dir))
             rows.append({"name": name, "creation": now, "used": None, "referenced": None})
     elif params["operation"] == "prune":
         retention = R.plan_retention(names, policy, now, prefix, params["frequent_minutes"], tuple(params["labels"]))
-        plan["destroy"], plan["keep"] = retention["destroy"], retention["reasons"]
+        details["destroy"], details["keep"] = retention["destroy"], retention["reasons"]
         if kind == "zfs":
-            plan["commands"].extend(R.zfs_destroy_argvs(target, retention["destroy"]))
+            details["commands"].extend(R.zfs_destroy_argvs(target, retention["destroy"]))
         else:
-            plan["commands"].extend(R.btrfs_delete_argvs([os.path.join(snapshot_dir, n) for n in retention["destroy"]]))
+            details["commands"].extend(R.btrfs_delete_argvs([os.path.join(snapshot_dir, n)
+                                                             for n in retention["destroy"]]))
+        for argv in details["commands"]:
+            plan.add(" ".join(argv), lambda argv=argv: host.run(argv, step=True))
         gone = set(retention["destroy"])
         rows = [r for r in rows if r["name"] not in gone]
 
-    if plan["commands"]:
-        result["changed"] = True
-        if not module.check_mode:
-            if plan["take"] and kind == "btrfs" and not os.path.isdir(snapshot_dir):
-                os.makedirs(snapshot_dir, 0o700)
-            for argv in plan["commands"]:
-                host.run(argv)
-            if kind == "zfs":
-                rows = zfs_list(host, target)
-            else:
-                rows = R.list_btrfs_snapshots(snapshot_dir)
-
-    before = describe([{"name": n} for n in names], prefix, now)[0]
+    plan.before = "".join(s["name"] + "\n" for s in describe([{"name": n} for n in names], prefix, now)[0])
+    plan.after = "".join(s["name"] + "\n" for s in describe(rows, prefix, now)[0])
+    settle(module, plan, result, header=target, details=details)
+    if plan.done:
+        rows = zfs_list(host, target) if kind == "zfs" else R.list_btrfs_snapshots(snapshot_dir)
     result["snapshots"], result["others"] = describe(rows, prefix, now)
-    result["plan"] = plan
-    if module._diff:
-        result["diff"] = {"before": "".join(s["name"] + "\n" for s in before),
-                          "after": "".join(s["name"] + "\n" for s in result["snapshots"]),
-                          "before_header": target, "after_header": target}
     module.exit_json(**result)
 
 

@@ -134,79 +134,36 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+plan:
+  description: The steps planned, in order (outside check mode, all of them were taken).
+  returned: always
+  type: list
+  elements: str
+  sample: ["write /etc/cowstack-docker-storage/snapshot.json", "restart cowstack-docker-storage-snapshot.timer"]
 changes:
-  description: What was changed (in check mode, what would be), in order.
+  description: What was changed (in check mode, what would be), in order; the same as RV(plan) after a run that did not fail.
   returned: always
   type: list
   elements: str
   sample: ["write /etc/cowstack-docker-storage/snapshot.json", "restart cowstack-docker-storage-snapshot.timer"]
 schedule:
-  description: The schedule checked as cron reads it, in the fields M(ansible.builtin.cron) takes.
+  description:
+    - The schedule checked as cron reads it, in the fields M(ansible.builtin.cron) takes (C(minute), C(hour),
+      C(day), C(month), C(weekday), C(special_time)) and C(on_calendar), as
+      RV(cowstack.docker_storage.snapshot#module:schedule) describes them (one check makes both).
   returned: when O(state=present)
   type: dict
-  contains:
-    minute:
-      description: The cron minute field, as written.
-      type: str
-    hour:
-      description: The cron hour field.
-      type: str
-    day:
-      description: The cron day-of-month field.
-      type: str
-    month:
-      description: The cron month field.
-      type: str
-    weekday:
-      description: The cron weekday field.
-      type: str
-    special_time:
-      description: The C(@) form given (V(hourly), V(daily), ...), or null.
-      type: str
-    on_calendar:
-      description: The same schedule as a systemd C(OnCalendar=), or null when systemd cannot express it.
-      type: str
 on_calendar:
   description: The C(OnCalendar=) the timer uses (O(on_calendar), or the translated schedule).
   returned: when O(state=present) and O(scheduler=systemd)
   type: str
   sample: "*-*-* *:00:00"
 config:
-  description: The configuration normalised (durations in seconds, policies complete).
+  description:
+    - The configuration normalised (durations in seconds, policies complete), as
+      RV(cowstack.docker_storage.snapshot#module:config) describes it (one check makes both).
   returned: when O(state=present)
   type: dict
-  contains:
-    version:
-      description: The configuration format, V(1).
-      type: int
-    prefix:
-      description: The snapshot name prefix.
-      type: str
-    policy:
-      description: The default retention, every period (C(frequently) to C(yearly)) and C(min_age) in seconds.
-      type: dict
-    frequent_minutes:
-      description: The length of a C(frequently) slot in minutes.
-      type: int
-    schedule:
-      description: The cron schedule.
-      type: str
-    targets:
-      description: The targets, each with C(target) and, when set, C(policy) and C(snapshot_dir).
-      type: list
-      elements: dict
-    docker:
-      description: What Docker and containerd own and is never snapshotted (C(data_roots), C(containerd_roots), C(zfs_fsnames)).
-      type: dict
-    monitor:
-      description: The C(warn) and C(critical) ages of C(--check), in seconds.
-      type: dict
-    lock_file:
-      description: The run's lock file.
-      type: str
-    metrics_file:
-      description: The node_exporter textfile each run writes, or empty.
-      type: str
 pending:
   description: In check mode, targets that do not exist yet (an earlier task of the run may create them), with the reason.
   returned: when O(state=present)
@@ -228,8 +185,9 @@ import shlex
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
-    C_LOCALE, Host, checked_config)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import (
+    C_LOCALE, Plan, StepFailed, command, settle)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import Host, checked_config
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import parse_show
 
 UNIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@-]*$")
@@ -281,20 +239,30 @@ def summary(text):
 
 
 class Installer(object):
-    """Plans every change first (``self.steps``: description and action), then applies them outside check mode."""
+    """Plans every change first (``self.plan``), then applies them outside check mode."""
 
     def __init__(self, module):
         self.module = module
         self.p = module.params
-        self.steps = []
-        self.diffs = []
+        self.plan = Plan()
         self.systemd_running = os.path.isdir("/run/systemd/system")
-        self.done = []
         self.planned_dirs = set()
 
+    @property
+    def steps(self):
+        return self.plan.steps
+
+    @property
+    def done(self):
+        return self.plan.done
+
+    @property
+    def diffs(self):
+        return self.plan.files
+
     # --- planning --------------------------------------------------------------------------------------------
-    def step(self, describe, action):
-        self.steps.append((describe, action))
+    def step(self, describe, action, diff=None):
+        self.plan.add(describe, action, diff)
 
     def directory(self, path):
         if path in self.planned_dirs:
@@ -318,10 +286,8 @@ class Installer(object):
             with open(path, "rb") as handle:
                 old = handle.read().decode("utf-8", "replace")
         if old != content:
-            self.step("write %s" % path, lambda: self.write(path, content, mode, validate))
-            self.diffs.append({"before_header": path, "after_header": path,
-                               "before": old if show else summary(old),
-                               "after": content if show else summary(content)})
+            self.step("write %s" % path, lambda: self.write(path, content, mode, validate),
+                      (path, old if show else summary(old), content if show else summary(content)))
             return True
         st = os.stat(path)
         if st.st_uid != 0 or st.st_gid != 0 or st.st_mode & 0o7777 != mode:
@@ -331,10 +297,8 @@ class Installer(object):
 
     def absent(self, path, what="remove"):
         if os.path.lexists(path):
-            self.step("%s %s" % (what, path), lambda: os.unlink(path))
-            if not os.path.islink(path):
-                self.diffs.append({"before_header": path, "after_header": path,
-                                   "before": "present\n", "after": "absent\n"})
+            self.step("%s %s" % (what, path), lambda: os.unlink(path),
+                      None if os.path.islink(path) else (path, "present\n", "absent\n"))
             return True
         return False
 
@@ -396,12 +360,11 @@ class Installer(object):
         for dataset in datasets:
             if values.get(dataset, "-").strip() != "false" or sources.get(dataset) != "local":
                 self.step("set %s=false on %s" % (AUTO_SNAPSHOT, dataset),
-                          lambda ds=dataset: Host(self.module).run(
-                              ["zfs", "set", AUTO_SNAPSHOT + "=false", ds], changes=self.done, changed=bool(self.done)))
-                self.diffs.append({"before_header": dataset, "after_header": dataset,
-                                   "before": "%s: %s (%s)\n" % (
-                                       AUTO_SNAPSHOT, values.get(dataset, "-").strip(), sources.get(dataset, "-")),
-                                   "after": "%s: false (local)\n" % AUTO_SNAPSHOT})
+                          lambda ds=dataset: Host(self.module).run(["zfs", "set", AUTO_SNAPSHOT + "=false", ds],
+                                                                   step=True),
+                          (dataset, "%s: %s (%s)\n" % (AUTO_SNAPSHOT, values.get(dataset, "-").strip(),
+                                                       sources.get(dataset, "-")),
+                           "%s: false (local)\n" % AUTO_SNAPSHOT))
 
     def unit_states(self, *units):
         """``ActiveState`` and ``NeedDaemonReload`` of each unit as systemd sees it now (one ``systemctl show``,
@@ -442,8 +405,8 @@ class Installer(object):
         rc, out, err = self.module.run_command([self.p["python"], tool, "--check-config", "--config", path],
                                                environ_update=C_LOCALE)
         if rc != 0:
-            self.module.fail_json(msg="the installed tool refuses the configuration (rc %d): %s"
-                                      % (rc, (err or out).strip()), changes=self.done, changed=bool(self.done))
+            raise StepFailed("the installed tool refuses the configuration (rc %d): %s" % (rc, (err or out).strip()),
+                             rc=rc)
 
     def link(self, target, link):
         directory = os.path.dirname(link)
@@ -458,18 +421,11 @@ class Installer(object):
 
     def systemctl(self, *commands):
         for args in commands:
-            rc, out, err = self.module.run_command([self.systemctl_bin()] + args, environ_update=C_LOCALE)
-            if rc != 0:
-                self.module.fail_json(msg="systemctl %s failed (rc %d): %s" % (" ".join(args), rc, (err or out).strip()),
-                                      changes=self.done, changed=bool(self.done))
+            command(self.module, [self.systemctl_bin()] + args)
 
-    def apply(self):
-        for describe, action in self.steps:
-            try:
-                action()
-            except OSError as exc:
-                self.module.fail_json(msg="%s failed: %s" % (describe, exc), changes=self.done, changed=bool(self.done))
-            self.done.append(describe)
+    def apply(self, result=None):
+        """The steps, in order; a failure fails the module naming the steps done (``changes``) and the failed one."""
+        self.plan.apply(self.module, dict(result or {}, changes=self.plan.done))
 
 
 def present(module, inst):
@@ -571,13 +527,9 @@ def main():
         module.params[name] = os.path.normpath(path)
     inst = Installer(module)
     result = present(module, inst) if module.params["state"] == "present" else absent(module, inst)
-    result["changes"] = [d for d, _a in inst.steps]
-    result["changed"] = bool(inst.steps)
-    if module._diff and inst.diffs:
-        result["diff"] = inst.diffs
-    if inst.steps and not module.check_mode:
-        inst.apply()
-    module.exit_json(**result)
+    # what was changed: in check mode the plan, else the steps done (all of them, or those before a failure)
+    result["changes"] = inst.plan.describe() if module.check_mode else inst.plan.done
+    module.exit_json(**settle(module, inst.plan, result))
 
 
 if __name__ == "__main__":

@@ -124,13 +124,15 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._blockdev import refusal
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, command
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
     inspect, mounts, read_text, run,
 )
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._storage_module import (
+    argument_spec, files_at, forced, hiding, refuse_devices, run as run_storage, usable,
+)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._zfs import (
-    MIN_DEVICES, normalize_atime, normalize_vdev_type, parse_get, parse_status_layout, plan_properties,
+    MIN_DEVICES, VDEV_TYPES, normalize_atime, normalize_vdev_type, parse_get, parse_status_layout, plan_properties,
     probe_version, validate_name, validate_properties, zpool_create_argv,
 )
 
@@ -155,10 +157,14 @@ class ZfsStorage(object):
     def run(self, argv, check=True):
         return run(self.module, argv, check=check, plan=self.plan)
 
+    def runs(self, argv):
+        """A step: ``argv`` run when the plan is applied."""
+        return lambda: command(self.module, argv)
+
     def zfs_version(self):
         return probe_version(read_text, lambda argv: self.run(argv, check=False), self.zfs)
 
-    def validate(self):
+    def problems(self):
         errors = []
         for name, kind in ((self.p["pool"], "pool"), (self.dataset, "dataset")):
             problem = validate_name(name, kind)
@@ -167,15 +173,18 @@ class ZfsStorage(object):
         if not errors and not self.dataset.startswith(self.p["pool"] + "/"):
             errors.append("dataset %s is not in pool %s" % (self.dataset, self.p["pool"]))
         prop_errors, warnings = validate_properties(self.props, self.zfs_version())
-        errors.extend(prop_errors)
+        errors.extend("properties: %s" % e for e in prop_errors)
         self.plan.warnings.extend(warnings)
         for key in self.p["pool_properties"]:
             if not re.match(r"^[a-z_:.]+$", key):
-                errors.append("pool property %r is not a property name" % key)
-        if not os.path.isabs(self.p["mount_point"]) or self.p["mount_point"] == "/":
-            errors.append("mount_point %r must be an absolute path other than /" % self.p["mount_point"])
-        if errors:
-            self.module.fail_json(msg="; ".join(errors) + ". Nothing was changed.")
+                errors.append("pool_properties: %r is not a property name" % key)
+        return errors
+
+    def unread(self):
+        return dict(dataset=self.dataset, layout=None, properties={})
+
+    def result(self):
+        return dict(dataset=self.dataset, layout=self.layout)
 
     # -- the pool ------------------------------------------------------------------------------------
     def plan_pool(self, mount_list):
@@ -189,21 +198,13 @@ class ZfsStorage(object):
                 self.module.fail_json(msg="pool %s does not exist; creating it as %s needs at least %d devices, %d "
                                           "given. Nothing was changed." % (pool, vdev_type, MIN_DEVICES[vdev_type],
                                                                            len(devices)))
-            forced = set(os.path.realpath(d) for d in self.p["force_devices"])
-            for device in devices:
-                info = inspect(self.module, device, mount_list)
-                if info["problem"]:
-                    self.module.fail_json(msg=info["problem"] + ": name existing block devices. Nothing was changed.")
-                if info["root_disk"] or info["mounted_at"]:
-                    self.plan.refuse(refusal(device, info["holds"]) + " (root disks and mounted devices are never "
-                                     "used, forced or not)")
-                elif info["holds"] and os.path.realpath(device) not in forced:
-                    self.plan.refuse(refusal(device, info["holds"]))
+            infos = usable(self.module, [inspect(self.module, device, mount_list) for device in devices])
+            refuse_devices(self.plan, infos, self.p, "used")
             pool_props = dict(self.p["pool_properties"])
             argv = zpool_create_argv(self.zpool, pool, vdev_type, devices, pool_props, {"mountpoint": "none"})
-            if forced & set(os.path.realpath(d) for d in devices):
+            if forced(self.p) & set(os.path.realpath(d) for d in devices):
                 argv.insert(2, "-f")
-            self.plan.add("zpool create %s %s %s" % (pool, vdev_type, " ".join(devices)), ("run", argv))
+            self.plan.add("zpool create %s %s %s" % (pool, vdev_type, " ".join(devices)), self.runs(argv))
             self.plan.after["pool"] = "%s %s" % (vdev_type, " ".join(devices))
             return False
         _rc, out, _err = self.run([self.zpool, "status", "-P", pool])
@@ -229,7 +230,7 @@ class ZfsStorage(object):
                                      "refused)" % (pool, old, new))
                 else:
                     self.plan.add("zpool set %s=%s %s (was %s)" % (prop, new, pool, old),
-                                  ("run", [self.zpool, "set", "%s=%s" % (prop, new), pool]))
+                                  self.runs([self.zpool, "set", "%s=%s" % (prop, new), pool]))
         return True
 
     # -- the dataset ---------------------------------------------------------------------------------
@@ -240,18 +241,16 @@ class ZfsStorage(object):
         if pool_exists:
             rc, _out, _err = self.run([self.zfs, "list", "-H", "-o", "name", self.dataset], check=False)
             exists = rc == 0
-        mp_busy = os.path.isdir(mount_point) and bool(os.listdir(mount_point)) and not self.p["assume_empty_mount_point"]
+        files = files_at(self.p)
         if not exists:
             self.plan.before["dataset"] = "absent"
-            if mp_busy:
-                self.plan.refuse("%s already holds files (%s): mounting a dataset over them would hide them. Move them "
-                                 "away, or migrate Docker's data, and run again" % (
-                                     mount_point, ", ".join(sorted(os.listdir(mount_point))[:5])))
+            if files:
+                self.plan.refuse(hiding(mount_point, files, "a dataset"))
             argv = [self.zfs, "create", "-p"]
             for prop, value in sorted(wanted.items()):
                 argv += ["-o", "%s=%s" % (prop, value)]
             self.plan.add("zfs create %s (%s)" % (self.dataset, ", ".join("%s=%s" % kv for kv in sorted(wanted.items()))),
-                          ("run", argv + [self.dataset]))
+                          self.runs(argv + [self.dataset]))
             for prop, value in sorted(wanted.items()):
                 self.plan.after["%s %s" % (self.dataset, prop)] = value
             return
@@ -265,7 +264,7 @@ class ZfsStorage(object):
         changes = plan_properties(current, wanted)
         settable = []
         for prop, old, new, source in changes:
-            if prop == "mountpoint" and mp_busy:
+            if prop == "mountpoint" and files:
                 self.plan.refuse("%s has mountpoint=%s; moving it to %s, which already holds files, would hide them"
                                  % (self.dataset, old, mount_point))
                 continue
@@ -273,20 +272,14 @@ class ZfsStorage(object):
             self.plan.after["%s %s" % (self.dataset, prop)] = "%s (local)" % new
         if settable:
             self.plan.add("zfs set %s %s" % (" ".join(settable), self.dataset),
-                          ("run", [self.zfs, "set"] + settable + [self.dataset]))
+                          self.runs([self.zfs, "set"] + settable + [self.dataset]))
         mounted = current.get("mounted", ("yes", None))[0]
         if mounted != "yes" and not any(s.startswith("mountpoint=") for s in settable):
-            self.plan.add("zfs mount %s" % self.dataset, ("run", [self.zfs, "mount", self.dataset]))
+            self.plan.add("zfs mount %s" % self.dataset, self.runs([self.zfs, "mount", self.dataset]))
 
     def build(self):
-        self.validate()
         pool_exists = self.plan_pool(mounts())
         self.plan_dataset(pool_exists)
-
-    def apply(self):
-        for _describe, (kind, argv) in self.plan.steps:
-            if kind == "run":
-                self.run(argv)
 
     def read_properties(self):
         rc, out, _err = self.run([self.zfs, "get", "-H", "-p", "-o", "name,property,value,source",
@@ -298,32 +291,18 @@ class ZfsStorage(object):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=argument_spec(
             pool=dict(type="str", required=True),
             devices=dict(type="list", elements="path", default=[]),
-            vdev_type=dict(type="str", default="single", choices=["single", "mirror", "raidz", "raidz1", "raidz2",
-                                                                  "raidz3"]),
+            vdev_type=dict(type="str", default="single", choices=list(VDEV_TYPES)),
             pool_properties=dict(type="dict", default={}),
             dataset=dict(type="str"),
-            mount_point=dict(type="path", required=True),
             properties=dict(type="dict", default={"compression": "lz4", "atime": "off", "checksum": "sha256",
                                                   "dedup": "off"}),
-            force_devices=dict(type="list", elements="path", default=[]),
-            assume_empty_mount_point=dict(type="bool", default=False),
-            validate_only=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
-    if module.params["assume_empty_mount_point"] and not module.check_mode:
-        module.fail_json(msg="assume_empty_mount_point is only for check mode. Nothing was changed.")
-    storage = ZfsStorage(module)
-    if module.params["validate_only"]:
-        storage.validate()
-        module.exit_json(changed=False, plan=[], warnings_list=storage.plan.warnings, dataset=storage.dataset,
-                         layout=None, properties={})
-    storage.build()
-    result = settle(module, storage.plan, dict(dataset=storage.dataset, layout=storage.layout), storage.apply,
-                    header="zfs storage at %s" % module.params["mount_point"])
+    storage, result = run_storage(module, ZfsStorage, "zfs storage")
     result["properties"] = storage.read_properties()
     module.exit_json(**result)
 

@@ -182,7 +182,7 @@ def test_mount_option_drift(live, wanted, missing):
     (["compress=zstd:16"], "compress=zstd", None),
     (["compress=gzip"], "compress=zstd", None),
     (["compress=zlib:9"], None, "CPU bound"),
-    (["subvol=@x"], "set by the role", None),
+    (["subvol=@x"], "set by the module from subvolume", None),
     (["atime"], None, "writes on every read"),
     (["noatme", "compress=zstd:3"], "unknown btrfs mount option 'noatme'", None),    # a typo fails before mkfs
     (["space_cache=v2", "discard=async", "x-systemd.device-timeout=30", "ssd"], None, None),

@@ -199,3 +199,31 @@ def test_data_root_with_files_is_not_mounted_over(run_module, tmp_path):
     result = run_module(fake, pool="tank", devices=["/dev/vdb"])
     assert result.failed and "would hide them" in result.result["msg"]
     assert fake.pool is None
+
+
+def test_a_failed_step_names_the_steps_done(run_module):
+    class FailingCreate(FakeZfs):
+        def __call__(self, argv, environ_update=None, **kwargs):
+            if argv[0].endswith("/zfs") and argv[1] == "create":
+                self.calls.append(argv)
+                return 1, "", "cannot create 'tank/docker': out of space"
+            return FakeZfs.__call__(self, argv, environ_update, **kwargs)
+    fake = FailingCreate()
+    result = run_module(fake, pool="tank", devices=["/dev/vdb"])
+    assert result.failed and fake.pool == "tank"
+    assert result.result["msg"].startswith("zfs create tank/docker (")
+    assert "out of space" in result.result["msg"]
+    assert result.result["msg"].endswith("Done before it: zpool create tank single /dev/vdb.")
+    assert result.result["done"] == ["zpool create tank single /dev/vdb"] and result.result["changed"] is True
+
+
+def test_validate_only_reads_no_device(run_module):
+    fake = FakeZfs()
+    result = run_module(fake, pool="tank", devices=["/dev/vdb"], validate_only=True)
+    assert not result.failed and result.result["changed"] is False and result.result["plan"] == []
+    assert result.result["dataset"] == "tank/docker" and result.result["layout"] is None
+    assert not [c for c in fake.calls if c[1] != "version"]
+    refused = run_module(fake, pool="tank", mount_point="relative", validate_only=True)
+    assert refused.failed and "mount_point 'relative' must be an absolute path" in refused.result["msg"]
+    outside = run_module(fake, pool="tank", assume_empty_mount_point=True)
+    assert outside.failed and "only for check mode" in outside.result["msg"]
