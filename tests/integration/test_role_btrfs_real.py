@@ -138,3 +138,23 @@ def test_warnings_are_shown_at_default_verbosity(tmp_path, loopfs):
             assert "[WARNING]: overlay2 on a btrfs backing filesystem is an anti-pattern" in shown, shown[-3000:]
             assert "[WARNING]: compression=gzip-9 is CPU bound" in shown
             assert "[WARNING]: dedup=on keeps a table of every block in RAM" in shown
+
+
+def test_the_role_runs_on_the_oldest_supported_core(site, tmp_path):
+    """meta/runtime.yml says ansible-core 2.17: its templating gives '' for `default(none)` (2.19 gives None), which
+    the role used to refuse as a bad docker_storage_lab_file. Check mode with the sanity venv's 2.17, when it is
+    there (make sanity builds it before make integration)."""
+    oldest = os.path.join(realhost.ROOT, ".venv-min", "bin", "ansible-playbook")
+    if not os.path.exists(oldest):
+        pytest.skip("no .venv-min (make sanity builds it)")
+    version = subprocess.run([oldest, "--version"], capture_output=True, text=True, check=True).stdout
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n"
+                        "    - role: cowstack.docker_storage.docker_storage\n")
+    extra = vars_for(site, [], docker_storage_policy="auto")
+    env = dict(realhost.ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOAD_CALLBACK_PLUGINS="0")
+    proc = subprocess.run([oldest, str(playbook), "--check", "-e", json.dumps(extra)], cwd=realhost.ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    assert "core 2.1" in version.splitlines()[0], version
+    assert proc.returncode == 0 and re.search(r"localhost\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0",
+                                              proc.stdout), proc.stdout[-3000:]
