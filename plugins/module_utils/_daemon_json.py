@@ -65,6 +65,9 @@ def storage_keys(choice, data_root, default_data_root="/var/lib/docker", pin_ima
 
 def validate_extra(options):
     """Unknown keys in the user's extra daemon options -> errors."""
+    if not isinstance(options or {}, dict):
+        return ["docker_storage_daemon_options must be a dict of daemon.json keys, such as {log-driver: journald}, "
+                "not %r" % (options,)]
     errors = []
     for key in sorted(options or {}):
         if key not in KNOWN_DAEMON_KEYS:

@@ -242,6 +242,8 @@ CASES = [
      "docker_storage_migration_poll 120 is longer than docker_storage_migration_timeout 60"),
     ("an unknown daemon option", {"docker_storage_daemon_options": {"storage-drvier": "zfs"}}, None,
      "docker_storage_daemon_options: unknown dockerd option 'storage-drvier'"),
+    ("daemon options as a string", {"docker_storage_daemon_options": "log-driver=journald"}, None,
+     "docker_storage_daemon_options must be a dict of daemon.json keys"),
     ("a storage key as a daemon option", {"docker_storage_daemon_options": {"storage-driver": "zfs"}}, None,
      "storage-driver is set by the role from the policy"),
     ("a relative daemon.json", {"docker_storage_daemon_json_path": "daemon.json"}, None,
