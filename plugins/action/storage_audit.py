@@ -81,44 +81,22 @@ class ActionModule(ActionBase):
             role_variables=dict(type="bool", default=False),
         ))[1]
         if args["role_variables"]:
-            return self._audit_role(result, args, task_vars)
-        try:
-            check_policy(args["policy"])  # before the host is contacted
-        except PolicyError as exc:
-            raise AnsibleActionFail("docker_storage audit: %s" % to_native(exc))
-        module_args = dict((k, args[k]) for k in _FACT_ARGS if args[k] is not None)
-        gathered = self._execute_module(module_name="cowstack.docker_storage.storage_facts",
-                                        module_args=module_args, task_vars=task_vars)
-        for key in ("warnings", "deprecations"):
-            if gathered.get(key):
-                result[key] = gathered[key]
-        if gathered.get("failed") or "ansible_facts" not in gathered:
-            result.update(failed=True, msg="storage_facts failed: %s" % gathered.get("msg", gathered))
-            return result
-        facts = gathered["ansible_facts"]["docker_storage"]
-        # the policy was checked above, so summarize cannot raise PolicyError here
-        summary = summarize(facts, args["policy"], storage_opts=args["storage_opts"],
-                            host=task_vars.get("inventory_hostname"))
-        result.update(changed=False, audit=summary)
-        if summary["errors"] and args["fail_on_errors"]:
-            result.update(failed=True, msg="policy %s cannot be applied on this host as it stands: %s"
-                          % (args["policy"], "; ".join(summary["errors"])))
+            inputs, paths, snapshot = self._role(task_vars)
+            checked = check_inputs(inputs)  # before the host is contacted
+            if checked["errors"]:
+                raise AnsibleActionFail("docker_storage audit: %s" % " ".join(checked["errors"]))
+            files, zfs = reads(inputs, paths, snapshot)
+            module_args = dict(facts_args(inputs), read_files=files, zfs_properties=zfs)
+            if snapshot.get("docker_storage_snapshot_config"):
+                module_args["snapshot_config"] = snapshot["docker_storage_snapshot_config"]
+            policy, storage_opts = inputs.get("docker_storage_policy") or "auto", inputs.get("docker_storage_storage_opts")
         else:
-            result.update(msg=summary["lines"],
-                          ansible_facts={"docker_storage": facts, "docker_storage_audit": summary})
-        return result
-
-    def _audit_role(self, result, args, task_vars):
-        """Against the role's variables: the role's own plan (the preflight's, in check mode) and every drift it
-        would fix, from one storage_facts round trip."""
-        inputs, paths, snapshot = self._role(task_vars)
-        checked = check_inputs(inputs)  # before the host is contacted
-        if checked["errors"]:
-            raise AnsibleActionFail("docker_storage audit: %s" % " ".join(checked["errors"]))
-        files, zfs = reads(inputs, paths, snapshot)
-        module_args = dict(facts_args(inputs), read_files=files, zfs_properties=zfs)
-        if snapshot.get("docker_storage_snapshot_config"):
-            module_args["snapshot_config"] = snapshot["docker_storage_snapshot_config"]
+            try:
+                check_policy(args["policy"])  # before the host is contacted
+            except PolicyError as exc:
+                raise AnsibleActionFail("docker_storage audit: %s" % to_native(exc))
+            module_args = dict((k, args[k]) for k in _FACT_ARGS if args[k] is not None)
+            policy, storage_opts = args["policy"], args["storage_opts"]
         if args["docker_host"]:
             module_args["docker_host"] = args["docker_host"]
         gathered = self._execute_module(module_name="cowstack.docker_storage.storage_facts",
@@ -130,11 +108,12 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="storage_facts failed: %s" % gathered.get("msg", gathered))
             return result
         facts = gathered["ansible_facts"]["docker_storage"]
-        plan = evaluate(inputs, facts, check_mode=True)
-        policy = inputs.get("docker_storage_policy") or "auto"
-        summary = summarize(facts, policy, storage_opts=inputs.get("docker_storage_storage_opts"),
-                            host=task_vars.get("inventory_hostname"))
-        add_drift(summary, drift(checked["inputs"], facts, plan, paths, snapshot), plan)
+        # the policy was checked above, so summarize cannot raise PolicyError here
+        summary = summarize(facts, policy, storage_opts=storage_opts, host=task_vars.get("inventory_hostname"))
+        if args["role_variables"]:
+            # the role's own plan (the preflight's, in check mode): every drift it would fix
+            plan = evaluate(inputs, facts, check_mode=True)
+            add_drift(summary, drift(checked["inputs"], facts, plan, paths, snapshot), plan)
         result.update(changed=False, audit=summary)
         if summary["errors"] and args["fail_on_errors"]:
             result.update(failed=True, msg="policy %s cannot be applied on this host as it stands: %s"
