@@ -298,14 +298,15 @@ docker_zfs_datasets:
   elements: str
 """
 
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
-    Host, checked_config, zfs_list)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _snapshot_config as C
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import normpath
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_fs import btrfs_target_problem
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import Host, checked_config
 
 
 def describe(rows, prefix, now):
@@ -358,7 +359,7 @@ def main():
 
     try:
         prefix = R.check_prefix(params["prefix"])
-        kind = R.target_kind(params["target"])
+        kind = C.target_kind(params["target"])
         R.check_frequent_minutes(params["frequent_minutes"])
         label = R.check_label(params["label"])
         for item in params["labels"]:
@@ -366,24 +367,23 @@ def main():
         policy = R.check_policy(params["policy"]) if params["operation"] == "prune" else None
     except R.RetentionError as exc:
         module.fail_json(msg=str(exc))
-    target = R.normpath(params["target"]) if kind == "btrfs" else params["target"]
+    target = normpath(params["target"]) if kind == "btrfs" else params["target"]
     if kind == "zfs" and params["snapshot_dir"]:
         module.fail_json(msg="snapshot_dir is for btrfs targets only")
-    snapshot_dir = R.normpath(params["snapshot_dir"]) if params["snapshot_dir"] else R.default_snapshot_dir(target)
+    snapshot_dir = normpath(params["snapshot_dir"]) if params["snapshot_dir"] else C.default_snapshot_dir(target)
 
     mounts = host.mounts()
-    docker = R.docker_storage(mounts, params["docker_data_roots"], params["containerd_roots"], params["zfs_fsnames"])
-    reason = R.docker_refusal(target, docker)
+    docker = C.docker_storage(mounts, params["docker_data_roots"], params["containerd_roots"], params["zfs_fsnames"])
+    reason = C.docker_refusal(target, docker)
     if reason and params["operation"] != "list":
         module.fail_json(msg="refusing target: %s" % reason)
 
-    if kind == "zfs":
-        rows = zfs_list(host, target)
-    else:
-        problem = R.btrfs_target_problem(mounts, target, snapshot_dir)
+    store = host.store({"target": target, "kind": kind, "snapshot_dir": snapshot_dir}, mounts)
+    if kind == "btrfs":
+        problem = btrfs_target_problem(mounts, target, snapshot_dir)
         if problem:
             module.fail_json(msg=problem)
-        rows = R.list_btrfs_snapshots(snapshot_dir)
+    rows = store.list()
     now = int(time.time())
     names = [r["name"] for r in rows]
     plan = {"take": None, "destroy": [], "keep": {}, "commands": []}
@@ -394,32 +394,23 @@ def main():
         result["snapshot"] = name
         if name not in names:
             plan["take"] = name
-            if kind == "zfs":
-                plan["commands"].append(R.zfs_snapshot_argv(target, name))
-            else:
-                plan["commands"].append(R.btrfs_snapshot_argv(target, os.path.join(snapshot_dir, name)))
+            plan["commands"].extend(store.take_argvs(name))
             rows.append({"name": name, "creation": now, "used": None, "referenced": None})
     elif params["operation"] == "prune":
         retention = R.plan_retention(names, policy, now, prefix, params["frequent_minutes"], tuple(params["labels"]))
         plan["destroy"], plan["keep"] = retention["destroy"], retention["reasons"]
-        if kind == "zfs":
-            plan["commands"].extend(R.zfs_destroy_argvs(target, retention["destroy"]))
-        else:
-            plan["commands"].extend(R.btrfs_delete_argvs([os.path.join(snapshot_dir, n) for n in retention["destroy"]]))
+        plan["commands"].extend(store.destroy_argvs(retention["destroy"]))
         gone = set(retention["destroy"])
         rows = [r for r in rows if r["name"] not in gone]
 
     if plan["commands"]:
         result["changed"] = True
         if not module.check_mode:
-            if plan["take"] and kind == "btrfs" and not os.path.isdir(snapshot_dir):
-                os.makedirs(snapshot_dir, 0o700)
+            if plan["take"] and kind == "btrfs":
+                store.make_dir()
             for argv in plan["commands"]:
                 host.run(argv)
-            if kind == "zfs":
-                rows = zfs_list(host, target)
-            else:
-                rows = R.list_btrfs_snapshots(snapshot_dir)
+            rows = store.list()
 
     before = describe([{"name": n} for n in names], prefix, now)[0]
     result["snapshots"], result["others"] = describe(rows, prefix, now)

@@ -609,9 +609,12 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import inspect, read_lab_file
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._requirements import os_family
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._retention import (
-    RetentionError, age_report, check_config as check_snapshot_config, list_btrfs_snapshots, parse_zfs_list,
-    zfs_list_argv,
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._retention import RetentionError
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_config import (
+    age_report, check_config as check_snapshot_config,
+)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_fs import (
+    list_btrfs_snapshots, parse_zfs_list, zfs_list_argv,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import (
     command_words, dockerd_flags, env_file_assignments, flag_conflicts, parse_show, service_settings,
