@@ -99,4 +99,3 @@ def checked_config(module, host, doc):
         module.warn("check mode: %s (an earlier task of this run may create it; a real run refuses it if not)"
                     % problem)
     return config, pending, docker
-
