@@ -26,6 +26,11 @@ def read_file(path, limit=None):
         return None
 
 
+def read_mounts():
+    """This process's mount table, as ``_mountinfo.parse_mountinfo`` reads it ([] when it cannot be read)."""
+    return parse_mountinfo(read_file("/proc/self/mountinfo"))
+
+
 class Probe(object):
     def __init__(self, module):
         self.module = module
@@ -45,5 +50,5 @@ class Probe(object):
             probe = os.path.dirname(probe)
         real = os.path.realpath(probe)
         if self.mounts is None:
-            self.mounts = parse_mountinfo(read_file("/proc/self/mountinfo"))
+            self.mounts = read_mounts()
         return real, mount_for(self.mounts, real) or {}

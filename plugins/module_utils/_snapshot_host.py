@@ -8,7 +8,7 @@ target can be snapshotted. The rules themselves are in ``_retention``, ``_snapsh
 from __future__ import annotations
 
 from ._command import run_c
-from ._mountinfo import parse_mountinfo
+from ._probe import read_mounts
 from ._retention import RetentionError
 from ._snapshot_config import check_config, docker_refusal, docker_storage
 from ._snapshot_fs import btrfs_target_problem, store
@@ -43,8 +43,7 @@ class Host(object):
     read = change = run
 
     def mounts(self):
-        with open("/proc/self/mountinfo") as handle:
-            return parse_mountinfo(handle.read())
+        return read_mounts()
 
     def store(self, item, mounts):
         """The ``_snapshot_fs`` store of ``item`` (``target``, ``kind``, ``snapshot_dir``), run by this host."""

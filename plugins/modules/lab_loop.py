@@ -77,10 +77,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._command import C_LOCALE
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._lab import MIN_SIZE, refusal
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (
-    C_LOCALE, read_lab_file, write_lab_marker,
+    read_lab_file, write_lab_marker,
 )
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._units import parse_size
 
