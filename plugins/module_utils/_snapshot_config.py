@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 
 try:
-    from ._mountinfo import mount_for, normpath, within
+    from ._mountinfo import at_or_below, below, mount_for, normpath, within
     from ._retention import (
         DEFAULT_FREQUENT_MINUTES, DEFAULT_PREFIX, RetentionError, check_frequent_minutes, check_policy, check_prefix,
         epoch_seconds, monitor, newest, parse_duration, parse_name, to_datetime)
     from ._schedule import parse_cron
 except ImportError:  # beside the installed tool: plain modules
-    from _mountinfo import mount_for, normpath, within
+    from _mountinfo import at_or_below, below, mount_for, normpath, within
     from _retention import (
         DEFAULT_FREQUENT_MINUTES, DEFAULT_PREFIX, RetentionError, check_frequent_minutes, check_policy, check_prefix,
         epoch_seconds, monitor, newest, parse_duration, parse_name, to_datetime)
@@ -56,10 +56,10 @@ def default_snapshot_dir(target):
 
 def docker_storage(mounts, data_roots=("/var/lib/docker",), containerd_roots=("/var/lib/containerd",),
                    zfs_fsnames=()):
-    """What Docker and containerd own, from the mount table (``_mountinfo.parse_mountinfo``'s): ``zfs_parents`` (datasets whose children are
-    Docker layers), ``zfs_excluded`` (datasets excluded with all their descendants), ``paths_excluded``
-    (btrfs paths excluded with everything below) and ``zfs_dedicated`` (parents mounted exactly at a
-    data-root or its ``zfs`` directory: Docker's own datasets, safe to mark ``com.sun:auto-snapshot=false``;
+    """What Docker and containerd own, from the mount table (as ``_mountinfo.parse_mountinfo`` reads it):
+    ``zfs_parents`` (datasets whose children are Docker layers), ``zfs_excluded`` (datasets excluded with all
+    their descendants), ``paths_excluded`` (btrfs paths excluded with everything below) and ``zfs_dedicated``
+    (parents mounted exactly at a data-root or its ``zfs`` directory: Docker's own datasets, safe to mark ``com.sun:auto-snapshot=false``;
     a data-root that is a plain directory of, say, the root dataset is not listed)."""
     parents, excluded, paths, dedicated = list(zfs_fsnames), [], [], []
     for root in data_roots:
@@ -90,11 +90,11 @@ def docker_refusal(target, docker):
     kind = target_kind(target)
     if kind == "zfs":
         for parent in docker["zfs_parents"]:
-            if target.startswith(parent + "/"):
+            if below(target, parent):
                 return ("%s is a layer dataset Docker created under %s; snapshots of it keep Docker from "
                         "removing layers (moby#40132, #41055)" % (target, parent))
         for root in docker["zfs_excluded"]:
-            if target == root or target.startswith(root + "/"):
+            if at_or_below(target, root):
                 return "%s belongs to containerd's zfs snapshotter (%s)" % (target, root)
         if _DOCKER_LAYER_RE.match(target.rsplit("/", 1)[-1]):
             return "%s is named like a Docker layer dataset" % target

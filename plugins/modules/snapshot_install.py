@@ -233,7 +233,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import (
     _mountinfo, _schedule, _snapshot_config, _snapshot_fs)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._command import C_LOCALE
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._command import run_c
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import Host, checked_config
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import parse_show
 
@@ -420,9 +420,8 @@ class Installer(object):
     def unit_states(self, *units):
         """``ActiveState`` and ``NeedDaemonReload`` of each unit as systemd sees it now (one ``systemctl show``,
         a block per unit, in order)."""
-        dummy, out, dummy = self.module.run_command(
-            [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload"] + list(units),
-            environ_update=C_LOCALE)
+        argv = [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload"] + list(units)
+        dummy, out, dummy = run_c(self.module, argv)
         blocks = [dict(pairs) for pairs in parse_show(out)]
         return blocks + [{}] * (len(units) - len(blocks))
 
@@ -431,7 +430,7 @@ class Installer(object):
         if not analyze:
             self.module.fail_json(msg="on_calendar %s cannot be checked: this host has no systemd-analyze"
                                       % json.dumps(value))
-        rc, out, err = self.module.run_command([analyze, "calendar", value], environ_update=C_LOCALE)
+        rc, out, err = run_c(self.module, [analyze, "calendar", value])
         if rc != 0:
             self.module.fail_json(msg="on_calendar %s is not a calendar systemd accepts (systemd-analyze calendar: %s)"
                                       % (json.dumps(value), (err or out).strip()))
@@ -453,8 +452,7 @@ class Installer(object):
 
     def check_with_tool(self, path):
         tool = os.path.join(self.p["lib_dir"], TOOL)
-        rc, out, err = self.module.run_command([self.p["python"], tool, "--check-config", "--config", path],
-                                               environ_update=C_LOCALE)
+        rc, out, err = run_c(self.module, [self.p["python"], tool, "--check-config", "--config", path])
         if rc != 0:
             self.module.fail_json(msg="the installed tool refuses the configuration (rc %d): %s"
                                       % (rc, (err or out).strip()), changes=self.done, changed=bool(self.done))
@@ -472,7 +470,7 @@ class Installer(object):
 
     def systemctl(self, *commands):
         for args in commands:
-            rc, out, err = self.module.run_command([self.systemctl_bin()] + args, environ_update=C_LOCALE)
+            rc, out, err = run_c(self.module, [self.systemctl_bin()] + args)
             if rc != 0:
                 self.module.fail_json(msg="systemctl %s failed (rc %d): %s" % (" ".join(args), rc, (err or out).strip()),
                                       changes=self.done, changed=bool(self.done))
