@@ -16,6 +16,7 @@ import tempfile
 from ._containerd import managed_dirs as containerd_managed_dirs, snapshotter_dirs as containerd_snapshotter_dirs
 from ._mountinfo import has_project_quota
 from ._probe import Probe, read_file
+from ._units import parse_size
 from ._xfs import parse_ftype
 
 DT_UNKNOWN = 0
@@ -26,13 +27,6 @@ def _has_entries(path):
         return bool(os.listdir(path))
     except OSError:
         return False
-
-
-def _int(text):
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        return None
 
 
 class _Dirent(ctypes.Structure):
@@ -170,8 +164,8 @@ class BackingProbe(Probe):
             cols = out.strip().split("\t") if rc == 0 else []
             if len(cols) < 4:
                 return None
-            return {"kind": "zfs", "name": cols[0], "size_bytes": _int(cols[1]), "free_bytes": _int(cols[2]),
-                    "health": cols[3]}
+            return {"kind": "zfs", "name": cols[0], "size_bytes": parse_size(cols[1]),
+                    "free_bytes": parse_size(cols[2]), "health": cols[3]}
         if backing.get("fstype") == "btrfs" and backing.get("mount_point"):
             try:
                 vfs = os.statvfs(backing["mount_point"])
