@@ -196,7 +196,8 @@ def main():
     parser.add_argument("--zfs-parent", help="zfs: create the test dataset under this existing dataset instead")
     parser.add_argument("--datasets", type=int, default=1,
                         help="zfs: spread --count over this many datasets (setup takes --count/N commands)")
-    parser.add_argument("--tool-dir", help="directory holding cowstack-snapshot.py, _retention.py and the files it imports")
+    parser.add_argument("--tool-dir",
+                        help="directory holding cowstack-snapshot.py, _retention.py and the files it imports")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (loop devices, zfs)")

@@ -26,7 +26,8 @@ def _file_contains(path, needle):
 class KernelProbe(Probe):
     # -- kernel support ------------------------------------------------------------------------------
     def available(self, release, docker_version):
-        filesystems = set(line.split()[-1] for line in (read_file("/proc/filesystems") or "").splitlines() if line.strip())
+        filesystems = set(line.split()[-1] for line in (read_file("/proc/filesystems") or "").splitlines()
+                          if line.strip())
         modules = (read_file("/lib/modules/%s/modules.dep" % release) or "") + (
             read_file("/lib/modules/%s/modules.builtin" % release) or "")
 

@@ -59,8 +59,9 @@ def docker_storage(mounts, data_roots=("/var/lib/docker",), containerd_roots=("/
     """What Docker and containerd own, from the mount table (as ``_mountinfo.parse_mountinfo`` reads it):
     ``zfs_parents`` (datasets whose children are Docker layers), ``zfs_excluded`` (datasets excluded with all
     their descendants), ``paths_excluded`` (btrfs paths excluded with everything below) and ``zfs_dedicated``
-    (parents mounted exactly at a data-root or its ``zfs`` directory: Docker's own datasets, safe to mark ``com.sun:auto-snapshot=false``;
-    a data-root that is a plain directory of, say, the root dataset is not listed)."""
+    (parents mounted exactly at a data-root or its ``zfs`` directory: Docker's own datasets, safe to mark
+    ``com.sun:auto-snapshot=false``; a data-root that is a plain directory of, say, the root dataset is not
+    listed)."""
     parents, excluded, paths, dedicated = list(zfs_fsnames), [], [], []
     for root in data_roots:
         root = normpath(root)
@@ -221,7 +222,8 @@ def _overlaps(items):
     problems = []
     for index, item in enumerate(items):
         for other in items[index + 1:]:
-            if within(item["snapshot_dir"], other["snapshot_dir"]) or within(other["snapshot_dir"], item["snapshot_dir"]):
+            mine, theirs = item["snapshot_dir"], other["snapshot_dir"]
+            if within(mine, theirs) or within(theirs, mine):
                 problems.append("%s and %s: snapshot directories %s and %s overlap; give each its own snapshot_dir" % (
                     item["target"], other["target"], item["snapshot_dir"], other["snapshot_dir"]))
         for other in items:
@@ -250,7 +252,8 @@ def age_report(config, listed, now):
             code = monitor({item["target"]: snap["epoch"] if snap else None}, now, warn, critical)[0]
             row["state"] = ("OK", "WARNING", "CRITICAL")[code]
             if snap:
-                row["newest"], row["age_seconds"] = snap["name"], int(epoch_seconds(to_datetime(now))) - int(snap["epoch"])
+                age = int(epoch_seconds(to_datetime(now))) - int(snap["epoch"])
+                row["newest"], row["age_seconds"] = snap["name"], age
         else:
             row["error"] = names or "not listed"
         targets.append(row)
