@@ -2,6 +2,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Over 400 lines: DOCUMENTATION and RETURN are 215 of them; the rest is the Installer, which plans every step
+# before it applies any.
 
 from __future__ import annotations
 

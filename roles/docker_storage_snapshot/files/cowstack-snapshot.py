@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Over 400 lines: the standalone tool's whole command line (run, list, check, metrics) in the one file cron runs;
+# its rules and stores are the module_utils files installed beside it.
 """cowstack-snapshot: scheduled ZFS and btrfs snapshots with retention, run by cron or a systemd timer.
 
 Standard library only; imports the collection's own ``plugins/module_utils`` files installed beside this script
