@@ -89,3 +89,4 @@ class StateProbe(Probe):
                         prior.append(driver)
                 except OSError:
                     pass
+        return prior
