@@ -33,6 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYSTEM_PATH = "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin"
 BTRFS_IOC_SNAP_CREATE_V2 = 0x50009417  # _IOW(0x94, 23, struct btrfs_ioctl_vol_args_v2)
 BTRFS_SUBVOL_RDONLY = 1 << 1
+# what snapshot_install puts beside the tool: _retention.py and the module_utils files it imports
+LIBRARY = ("_retention.py", "_schedule.py", "_snapshot_config.py", "_snapshot_fs.py", "_mountinfo.py")
 POLICY = {"frequently": 4, "hourly": 24, "daily": 30, "weekly": 8, "monthly": 12, "yearly": 2}
 
 
@@ -41,7 +43,8 @@ def tool_dir(args):
         return args.tool_dir
     work = tempfile.mkdtemp(prefix="cowstack-bench-tool-")
     shutil.copy(os.path.join(ROOT, "roles", "docker_storage_snapshot", "files", "cowstack-snapshot.py"), work)
-    shutil.copy(os.path.join(ROOT, "plugins", "module_utils", "_retention.py"), work)
+    for name in LIBRARY:
+        shutil.copy(os.path.join(ROOT, "plugins", "module_utils", name), work)
     return work
 
 
@@ -193,7 +196,8 @@ def main():
     parser.add_argument("--zfs-parent", help="zfs: create the test dataset under this existing dataset instead")
     parser.add_argument("--datasets", type=int, default=1,
                         help="zfs: spread --count over this many datasets (setup takes --count/N commands)")
-    parser.add_argument("--tool-dir", help="directory holding cowstack-snapshot.py and _retention.py")
+    parser.add_argument("--tool-dir",
+                        help="directory holding cowstack-snapshot.py, _retention.py and the files it imports")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (loop devices, zfs)")

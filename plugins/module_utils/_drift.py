@@ -19,7 +19,8 @@ import os
 
 from ._btrfs import mount_option_drift
 from ._fstab import entry_for, render
-from ._retention import RetentionError, parse_cron
+from ._retention import RetentionError
+from ._schedule import parse_cron
 from ._zfs import normalize_atime, plan_properties, validate_name
 
 CRON_MARKER = "#Ansible: cowstack.docker_storage snapshots"

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parser of /proc/self/mountinfo and the mount that holds a path. Pure, no I/O."""
+"""Parser of /proc/self/mountinfo, the mount that holds a path, and whether one path is below another. Pure, no I/O.
+
+Also installed beside the standalone ``cowstack-snapshot`` tool and imported there as a plain module: keep it
+standard library only, without imports of the collection."""
 
 from __future__ import annotations
 
@@ -42,6 +45,12 @@ def parse_mountinfo(text):
     return mounts
 
 
+def normpath(path):
+    """``path`` with empty and ``.`` parts dropped, always absolute (``..`` is left as written: callers refuse it)."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    return "/" + "/".join(parts)
+
+
 def below(path, parent):
     """``path`` lies strictly below ``parent`` (both absolute and normalised): the one containment test."""
     return path != parent and path.startswith(parent.rstrip("/") + "/")
@@ -49,6 +58,11 @@ def below(path, parent):
 
 def at_or_below(path, parent):
     return path == parent or below(path, parent)
+
+
+def within(path, parent):
+    """``path`` is ``parent`` or lies below it, as written (both normalised first, not resolved)."""
+    return at_or_below(normpath(path), normpath(parent))
 
 
 def _contains(mount_point, path):

@@ -12,7 +12,7 @@ command that fails) or ``OSError``; the module then fails naming the failed step
 
 from __future__ import annotations
 
-C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
+from ._command import run_c
 
 
 class StepFailed(Exception):
@@ -26,7 +26,7 @@ class StepFailed(Exception):
 
 def command(module, argv):
     """Run ``argv`` (a list, ``LC_ALL=C``) as part of a step: its output, or ``StepFailed`` naming the command."""
-    rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
+    rc, out, err = run_c(module, argv)
     if rc != 0:
         raise StepFailed("%s failed (rc %s): %s" % (" ".join(argv), rc, (err or out).strip()), rc=rc, cmd=argv)
     return out

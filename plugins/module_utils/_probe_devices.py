@@ -3,9 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Host probing shared by the storage modules: what a block device is and holds.
 
-The one module_utils file besides the parsers that touches the host. It reads through the AnsibleModule it
-is given (``run_command`` with argv lists and LC_ALL=C) and the kernel's /proc and /sys; every decision on
-what it read is made by the pure ``_blockdev`` functions.
+It reads through the AnsibleModule it is given (``_command.run_c``: argv lists, LC_ALL=C) and the kernel's /proc
+and /sys; every decision on what it read is made by the pure ``_blockdev`` functions.
 """
 
 from __future__ import annotations
@@ -17,15 +16,15 @@ import stat
 
 from ._blockdev import holdings, parse_blkid_export
 from ._lab import MARKER_XATTR, MARKER_VALUE, sidecar_name
-from ._mountinfo import mount_for, parse_mountinfo
-
-C_LOCALE = {"LC_ALL": "C", "LANG": "C"}
+from ._command import run_c
+from ._mountinfo import mount_for
+from ._probe import read_file, read_mounts
 
 
 def run(module, argv, check=True, plan=None):
     """``run_command`` with an argv list and LC_ALL=C; with ``check``, a failure fails the module with the
     command, its output and the plan so far."""
-    rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
+    rc, out, err = run_c(module, argv)
     if check and rc != 0:
         module.fail_json(msg="%s failed (rc %s): %s" % (" ".join(argv), rc, (err or out).strip()),
                          plan=plan.describe() if plan else [])
@@ -33,15 +32,12 @@ def run(module, argv, check=True, plan=None):
 
 
 def read_text(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return ""
+    """The text of ``path``, or "" when it cannot be read."""
+    return read_file(path) or ""
 
 
 def mounts():
-    return parse_mountinfo(read_text("/proc/self/mountinfo"))
+    return read_mounts()
 
 
 def _sys_name(device):
@@ -110,7 +106,7 @@ def inspect(module, device, mount_list=None, blkid=None):
         info["holds"] = holdings({}, is_root_disk=True)
         return info
     blkid = blkid or module.get_bin_path("blkid", required=True)
-    rc, out, err = module.run_command([blkid, "-p", "-o", "export", real], environ_update=C_LOCALE)
+    rc, out, err = run_c(module, [blkid, "-p", "-o", "export", real])
     if rc not in (0, 2):  # 2: nothing found
         module.fail_json(msg="blkid -p %s failed: %s" % (real, err.strip() or out.strip()))
     info["probe"] = parse_blkid_export(out if rc == 0 else "")
@@ -199,6 +195,6 @@ def read_lab_file(module, path, blkid=None):
     info["device"] = attached_loop(path)
     blkid = blkid or module.get_bin_path("blkid")
     if blkid and st.st_size:
-        rc, out, _err = module.run_command([blkid, "-p", "-o", "export", path], environ_update=C_LOCALE)
+        rc, out, _err = run_c(module, [blkid, "-p", "-o", "export", path])
         info["probe"] = parse_blkid_export(out) if rc == 0 else {}
     return info

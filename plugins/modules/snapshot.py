@@ -2,6 +2,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Over 400 lines: DOCUMENTATION and RETURN are 290 of them; the rules are in module_utils (_retention, _snapshot_*).
 
 from __future__ import annotations
 
@@ -302,15 +303,16 @@ docker_zfs_datasets:
   elements: str
 """
 
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _snapshot_config as C
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import normpath
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, settle
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import (
-    Host, checked_config, zfs_list)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_fs import btrfs_target_problem
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import Host, checked_config
 
 
 def describe(rows, prefix, now):
@@ -324,13 +326,6 @@ def describe(rows, prefix, now):
                      "age": now - parsed["epoch"], "used": row.get("used"), "referenced": row.get("referenced")})
     ours.sort(key=lambda r: (r["created"], r["name"]))
     return ours, sorted(others)
-
-
-def take(host, argv, snapshot_dir=None):
-    """The take step: the snapshot (btrfs: in ``snapshot_dir``, made first if missing)."""
-    if snapshot_dir and not os.path.isdir(snapshot_dir):
-        os.makedirs(snapshot_dir, 0o700)
-    host.run(argv, step=True)
 
 
 def validate(module, host):
@@ -370,7 +365,7 @@ def main():
 
     try:
         prefix = R.check_prefix(params["prefix"])
-        kind = R.target_kind(params["target"])
+        kind = C.target_kind(params["target"])
         R.check_frequent_minutes(params["frequent_minutes"])
         label = R.check_label(params["label"])
         for item in params["labels"]:
@@ -378,24 +373,23 @@ def main():
         policy = R.check_policy(params["policy"]) if params["operation"] == "prune" else None
     except R.RetentionError as exc:
         module.fail_json(msg=str(exc))
-    target = R.normpath(params["target"]) if kind == "btrfs" else params["target"]
+    target = normpath(params["target"]) if kind == "btrfs" else params["target"]
     if kind == "zfs" and params["snapshot_dir"]:
         module.fail_json(msg="snapshot_dir is for btrfs targets only")
-    snapshot_dir = R.normpath(params["snapshot_dir"]) if params["snapshot_dir"] else R.default_snapshot_dir(target)
+    snapshot_dir = normpath(params["snapshot_dir"]) if params["snapshot_dir"] else C.default_snapshot_dir(target)
 
     mounts = host.mounts()
-    docker = R.docker_storage(mounts, params["docker_data_roots"], params["containerd_roots"], params["zfs_fsnames"])
-    reason = R.docker_refusal(target, docker)
+    docker = C.docker_storage(mounts, params["docker_data_roots"], params["containerd_roots"], params["zfs_fsnames"])
+    reason = C.docker_refusal(target, docker)
     if reason and params["operation"] != "list":
         module.fail_json(msg="refusing target: %s" % reason)
 
-    if kind == "zfs":
-        rows = zfs_list(host, target)
-    else:
-        problem = R.btrfs_target_problem(mounts, target, snapshot_dir)
+    store = host.store({"target": target, "kind": kind, "snapshot_dir": snapshot_dir}, mounts)
+    if kind == "btrfs":
+        problem = btrfs_target_problem(mounts, target, snapshot_dir)
         if problem:
             module.fail_json(msg=problem)
-        rows = R.list_btrfs_snapshots(snapshot_dir)
+    rows = store.list()
     now = int(time.time())
     names = [r["name"] for r in rows]
     details = {"take": None, "destroy": [], "keep": {}, "commands": []}
@@ -407,23 +401,16 @@ def main():
         result["snapshot"] = name
         if name not in names:
             details["take"] = name
-            if kind == "zfs":
-                argv = R.zfs_snapshot_argv(target, name)
-            else:
-                argv = R.btrfs_snapshot_argv(target, os.path.join(snapshot_dir, name))
-            details["commands"].append(argv)
-            plan.add(" ".join(argv), lambda: take(host, argv, kind == "btrfs" and snapshot_dir))
+            argvs = store.take_argvs(name)
+            details["commands"].extend(argvs)
+            plan.add("; ".join(" ".join(argv) for argv in argvs), lambda: store.take(name))
             rows.append({"name": name, "creation": now, "used": None, "referenced": None})
     elif params["operation"] == "prune":
         retention = R.plan_retention(names, policy, now, prefix, params["frequent_minutes"], tuple(params["labels"]))
         details["destroy"], details["keep"] = retention["destroy"], retention["reasons"]
-        if kind == "zfs":
-            details["commands"].extend(R.zfs_destroy_argvs(target, retention["destroy"]))
-        else:
-            details["commands"].extend(R.btrfs_delete_argvs([os.path.join(snapshot_dir, n)
-                                                             for n in retention["destroy"]]))
+        details["commands"].extend(store.destroy_argvs(retention["destroy"]))
         for argv in details["commands"]:
-            plan.add(" ".join(argv), lambda argv=argv: host.run(argv, step=True))
+            plan.add(" ".join(argv), lambda argv=argv: host.change(argv))
         gone = set(retention["destroy"])
         rows = [r for r in rows if r["name"] not in gone]
 
@@ -431,7 +418,7 @@ def main():
     plan.after = "".join(s["name"] + "\n" for s in describe(rows, prefix, now)[0])
     settle(module, plan, result, header=target, details=details)
     if plan.done:
-        rows = zfs_list(host, target) if kind == "zfs" else R.list_btrfs_snapshots(snapshot_dir)
+        rows = store.list()
     result["snapshots"], result["others"] = describe(rows, prefix, now)
     module.exit_json(**result)
 

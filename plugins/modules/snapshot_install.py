@@ -2,6 +2,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Over 400 lines: DOCUMENTATION and RETURN are 215 of them; the rest is the Installer, which plans every step
+# before it applies any.
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ description:
     (policy, prefix, schedule; each target exists and is a ZFS dataset or btrfs subvolume, not one of Docker's
     layers), and for O(scheduler=systemd) that the schedule can be a timer. Nothing is written when any check fails.
   - It then writes, each only when its content, mode or owner differ, atomically and root-owned, the
-    collection's C(_retention.py) and the tool in O(lib_dir), the wrapper O(bin), and the JSON configuration
+    collection's C(_retention.py), the other module_utils files the tool imports (C(_schedule.py),
+    C(_snapshot_config.py), C(_snapshot_fs.py), C(_mountinfo.py), which this module carries with it) and the tool
+    in O(lib_dir), the wrapper O(bin), and the JSON configuration
     O(config_path) (mode 0600; a changed configuration is checked by the installed tool's C(--check-config)
     before it replaces the old one). With O(zfs_opt_out) it sets C(com.sun:auto-snapshot=false) on the datasets
     mounted at Docker's data-roots, so other snapshot tools skip them.
@@ -27,7 +31,8 @@ description:
     (the C(timers.target.wants) link C(systemctl enable) makes, so it also works where systemd is not running,
     as in an image build), and on a running systemd reloads it and restarts the timer when a unit changed, or
     starts it when it is not active. O(scheduler=cron) removes that timer and its units if they are there.
-  - O(state=absent) stops and removes the timer and its units, the configuration, the wrapper and the tool, and
+  - O(state=absent) stops and removes the timer and its units, the configuration, the wrapper and the tool (with the
+    files it imports), and
     the tool's and configuration's directories when nothing else is left in them. Snapshots are kept.
 requirements:
   - Python 3.7 or later for the installed tool (O(python)); C(zfs) (zfsutils-linux) for ZFS targets, C(btrfs)
@@ -63,7 +68,7 @@ options:
     type: path
     default: /etc/cowstack-docker-storage/snapshot.json
   lib_dir:
-    description: Directory of the tool and its C(_retention.py).
+    description: Directory of the tool, its C(_retention.py) and the other files it imports.
     type: path
     default: /usr/local/lib/cowstack-docker-storage
   bin:
@@ -105,8 +110,8 @@ options:
     type: bool
     default: true
 notes:
-  - Needs root. The diff shows the configuration, wrapper and units in full, and the tool and C(_retention.py) by
-    size and SHA-256.
+  - Needs root. The diff shows the configuration, wrapper and units in full, and the tool and the files it imports
+    by size and SHA-256.
 seealso:
   - module: cowstack.docker_storage.snapshot
   - module: ansible.builtin.cron
@@ -184,15 +189,21 @@ import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import (
+    _mountinfo, _schedule, _snapshot_config, _snapshot_fs)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._atomic import write_atomic
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import (
-    C_LOCALE, Plan, StepFailed, command, settle)
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._command import run_c
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, StepFailed, command, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._snapshot_host import Host, checked_config
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._systemd_unit import parse_show
 
 UNIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@-]*$")
 TOOL = "cowstack-snapshot.py"
 RETENTION = "_retention.py"
+# The other module_utils files the tool imports (as plain modules) beside _retention.py (which retention_source
+# brings): the copies this module was packaged with, the same collection's.
+LIBRARY = (_schedule, _snapshot_config, _snapshot_fs, _mountinfo)
+LIBRARY_NAMES = tuple(module.__name__.rsplit(".", 1)[-1] + ".py" for module in LIBRARY)
 MANAGED = "# Managed by Ansible (cowstack.docker_storage.snapshot_install): local changes are overwritten.\n"
 AUTO_SNAPSHOT = "com.sun:auto-snapshot"
 
@@ -229,6 +240,11 @@ def timer_text(schedule, on_calendar, service):
             "Unit=%s\n\n"
             "[Install]\n"
             "WantedBy=timers.target\n" % (schedule, on_calendar, service))
+
+
+def library_files():
+    """File name and source of each of LIBRARY, read through its loader (the module may run from a zip)."""
+    return [(name, module.__loader__.get_source(module.__name__)) for name, module in zip(LIBRARY_NAMES, LIBRARY)]
 
 
 def summary(text):
@@ -369,9 +385,8 @@ class Installer(object):
     def unit_states(self, *units):
         """``ActiveState`` and ``NeedDaemonReload`` of each unit as systemd sees it now (one ``systemctl show``,
         a block per unit, in order)."""
-        dummy, out, dummy = self.module.run_command(
-            [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload"] + list(units),
-            environ_update=C_LOCALE)
+        argv = [self.systemctl_bin(), "show", "--property=ActiveState,NeedDaemonReload"] + list(units)
+        dummy, out, dummy = run_c(self.module, argv)
         blocks = [dict(pairs) for pairs in parse_show(out)]
         return blocks + [{}] * (len(units) - len(blocks))
 
@@ -380,7 +395,7 @@ class Installer(object):
         if not analyze:
             self.module.fail_json(msg="on_calendar %s cannot be checked: this host has no systemd-analyze"
                                       % json.dumps(value))
-        rc, out, err = self.module.run_command([analyze, "calendar", value], environ_update=C_LOCALE)
+        rc, out, err = run_c(self.module, [analyze, "calendar", value])
         if rc != 0:
             self.module.fail_json(msg="on_calendar %s is not a calendar systemd accepts (systemd-analyze calendar: %s)"
                                       % (json.dumps(value), (err or out).strip()))
@@ -402,8 +417,7 @@ class Installer(object):
 
     def check_with_tool(self, path):
         tool = os.path.join(self.p["lib_dir"], TOOL)
-        rc, out, err = self.module.run_command([self.p["python"], tool, "--check-config", "--config", path],
-                                               environ_update=C_LOCALE)
+        rc, out, err = run_c(self.module, [self.p["python"], tool, "--check-config", "--config", path])
         if rc != 0:
             raise StepFailed("the installed tool refuses the configuration (rc %d): %s" % (rc, (err or out).strip()),
                              rc=rc)
@@ -464,6 +478,8 @@ def present(module, inst):
     tool = os.path.join(p["lib_dir"], TOOL)
     inst.directory(p["lib_dir"])
     inst.file(os.path.join(p["lib_dir"], RETENTION), p["retention_source"], 0o644, show=False)
+    for name, source in library_files():
+        inst.file(os.path.join(p["lib_dir"], name), source, 0o644, show=False)
     inst.file(tool, p["tool_source"], 0o644, show=False)
     if not os.path.lexists(os.path.dirname(p["bin"])):
         inst.directory(os.path.dirname(p["bin"]))  # an existing bin directory (/usr/local/sbin) is not ours to chmod
@@ -485,7 +501,8 @@ def absent(module, inst):
     p = module.params
     inst.plan_no_timer()
     gone = set()
-    for path in (p["config_path"], p["bin"], os.path.join(p["lib_dir"], TOOL), os.path.join(p["lib_dir"], RETENTION)):
+    library = [os.path.join(p["lib_dir"], name) for name in (TOOL, RETENTION) + LIBRARY_NAMES]
+    for path in [p["config_path"], p["bin"]] + library:
         if os.path.lexists(path) and not os.path.islink(path) and not os.path.isfile(path):
             module.fail_json(msg="%s is not a file; not removing it" % path)
         if inst.absent(path):

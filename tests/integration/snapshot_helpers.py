@@ -10,10 +10,13 @@ import subprocess
 import tempfile
 
 import realhost
+from ansible_collections.cowstack.docker_storage.plugins.modules import snapshot_install
 
 ROOT = realhost.ROOT
 TOOL = os.path.join(ROOT, "roles", "docker_storage_snapshot", "files", "cowstack-snapshot.py")
 RETENTION = os.path.join(ROOT, "plugins", "module_utils", "_retention.py")
+# the other module_utils files snapshot_install puts beside the tool: file name -> the collection's file
+LIBRARY = dict((name, os.path.join(ROOT, "plugins", "module_utils", name)) for name in snapshot_install.LIBRARY_NAMES)
 FAKE_ZFS = os.path.join(ROOT, "tests", "unit", "roles", "fake_zfs.py")
 
 
@@ -36,10 +39,12 @@ def subvolumes_in(directory):
 
 
 def install_tool(directory):
-    """The tool and _retention.py, alone in ``directory``, as the role installs them."""
+    """The tool, _retention.py and the files it imports, alone in ``directory``, as the role installs them."""
     os.makedirs(directory, exist_ok=True)
     shutil.copy(TOOL, os.path.join(directory, "cowstack-snapshot.py"))
     shutil.copy(RETENTION, os.path.join(directory, "_retention.py"))
+    for name, path in LIBRARY.items():
+        shutil.copy(path, os.path.join(directory, name))
     return os.path.join(directory, "cowstack-snapshot.py")
 
 

@@ -65,7 +65,8 @@ def test_check_apply_apply_again_and_drift(site):
     assert "write %s" % paths["config"] in checked["changes"]
     assert not os.path.exists(paths["lib"]) and not os.path.exists(paths["config"])
     headers = [d["after_header"] for d in checked["diff"]]
-    assert headers == [paths["retention"], paths["tool"], paths["bin"], paths["config"]]
+    library = [paths["lib"] + "/" + name for name in H.LIBRARY]
+    assert headers == [paths["retention"]] + library + [paths["tool"], paths["bin"], paths["config"]]
     by_path = {d["after_header"]: d for d in checked["diff"]}
     assert json.loads(by_path[paths["config"]]["after"])["policy"] == {"hourly": 2}
     assert "sha256" in by_path[paths["tool"]]["after"] and by_path[paths["tool"]]["before"] == ""
@@ -75,6 +76,8 @@ def test_check_apply_apply_again_and_drift(site):
     applied = install(site)
     assert applied["changed"] is True and applied["changes"] == checked["changes"]
     assert filecmp.cmp(paths["retention"], H.RETENTION, shallow=False)
+    for name, path in H.LIBRARY.items():   # the module's own copies, the collection's files
+        assert filecmp.cmp(paths["lib"] + "/" + name, path, shallow=False), name
     assert filecmp.cmp(paths["tool"], H.TOOL, shallow=False)
     for path, mode in ((paths["bin"], 0o755), (paths["config"], 0o600), (paths["tool"], 0o644), (paths["lib"], 0o755)):
         st = os.stat(path)

@@ -74,6 +74,8 @@ def test_cron_install_is_idempotent_and_the_tool_runs_by_hand(site):
     assert "17 */2 * * * root %s --config %s\n" % (paths["bin"], paths["config"]) in cron
     # the retention code beside the tool is the collection's own file
     assert filecmp.cmp(os.path.join(paths["lib"], "_retention.py"), H.RETENTION, shallow=False)
+    for name, path in H.LIBRARY.items():
+        assert filecmp.cmp(os.path.join(paths["lib"], name), path, shallow=False), name
     assert filecmp.cmp(os.path.join(paths["lib"], "cowstack-snapshot.py"), H.TOOL, shallow=False)
     assert stat.S_IMODE(os.stat(paths["bin"]).st_mode) == 0o755
     mode = os.stat(paths["config"]).st_mode
@@ -89,7 +91,8 @@ def test_cron_install_is_idempotent_and_the_tool_runs_by_hand(site):
     assert proc.returncode == 0, proc.stderr
     left = H.subvolumes_in(site["snaps"])
     assert len(left) == 2 and "before-upgrade" in left
-    assert sorted(os.listdir(paths["lib"])) == ["_retention.py", "cowstack-snapshot.py"]   # no __pycache__ left
+    # no __pycache__ left
+    assert sorted(os.listdir(paths["lib"])) == sorted(["_retention.py", "cowstack-snapshot.py"] + list(H.LIBRARY))
     check = subprocess.run([paths["bin"], "--config", paths["config"], "--check"], capture_output=True, text=True,
                            check=False)
     assert check.returncode == 0 and check.stdout.startswith("SNAPSHOTS OK")

@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: cowstack.docker_storage contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Over 400 lines: the standalone tool's whole command line (run, list, check, metrics) in the one file cron runs;
+# its rules and stores are the module_utils files installed beside it.
 """cowstack-snapshot: scheduled ZFS and btrfs snapshots with retention, run by cron or a systemd timer.
 
-Standard library only; imports ``_retention`` (the collection's plugins/module_utils/_retention.py, the
-same file installed beside this script) and nothing else from the collection.
+Standard library only; imports the collection's own ``plugins/module_utils`` files installed beside this script
+(``_retention``, ``_schedule``, ``_snapshot_config``, ``_snapshot_fs``, ``_mountinfo``: the same files the modules
+use) and nothing else from the collection.
 
   cowstack-snapshot [--config FILE]                take one snapshot per target, then prune
   cowstack-snapshot --dry-run                      print what a run would do; change nothing
@@ -43,15 +46,17 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 sys.dont_write_bytecode = True  # leave no __pycache__ beside the installed tool
 
-import _retention as R  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position
+import _retention as R  # noqa: E402
+import _snapshot_config as C  # noqa: E402
+import _snapshot_fs as F  # noqa: E402
+from _mountinfo import normpath, parse_mountinfo  # noqa: E402
+from _snapshot_fs import Failure  # noqa: E402
+# pylint: enable=wrong-import-position
 
 DEFAULT_CONFIG = "/etc/cowstack-docker-storage/snapshot.json"
 SYSTEM_PATH = "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin"
 EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 1, 2, 75
-
-
-class Failure(Exception):
-    """A command or a check failed for one target."""
 
 
 class Log(object):
@@ -107,53 +112,9 @@ class Runner(object):
         return proc.stdout
 
 
-class Zfs(object):
-    def __init__(self, runner, item):
-        self.runner, self.dataset = runner, item["target"]
-
-    def probe(self):
-        out = self.runner.read(["zfs", "list", "-H", "-p", "-o", "name,type", self.dataset]).split("\t")
-        if len(out) < 2 or out[1].strip() not in ("filesystem", "volume"):
-            raise Failure("%s is not a ZFS filesystem or volume" % self.dataset)
-
-    def list(self):
-        return R.parse_zfs_list(self.runner.read(R.zfs_list_argv(self.dataset)), self.dataset)
-
-    def take(self, name):
-        self.runner.change(R.zfs_snapshot_argv(self.dataset, name))
-
-    def destroy(self, names):
-        for argv in R.zfs_destroy_argvs(self.dataset, names):
-            self.runner.change(argv)
-
-
-class Btrfs(object):
-    """Snapshots are read-only subvolumes ``<snapshot_dir>/<name>``; listing reads that directory."""
-
-    def __init__(self, runner, item, mounts):
-        self.runner, self.path, self.dir, self.mounts = runner, item["target"], item["snapshot_dir"], mounts
-
-    def probe(self):
-        problem = R.btrfs_target_problem(self.mounts, self.path, self.dir)
-        if problem:
-            raise Failure(problem)
-
-    def list(self):
-        return R.list_btrfs_snapshots(self.dir)
-
-    def take(self, name):
-        if not self.runner.dry_run and not os.path.isdir(self.dir):
-            os.makedirs(self.dir, mode=0o700)
-        self.runner.change(R.btrfs_snapshot_argv(self.path, os.path.join(self.dir, name)))
-
-    def destroy(self, names):
-        for argv in R.btrfs_delete_argvs([os.path.join(self.dir, n) for n in names]):
-            self.runner.change(argv)
-
-
 def read_mounts():
     with open("/proc/self/mountinfo") as handle:
-        return R.parse_mounts(handle.read())
+        return parse_mountinfo(handle.read())
 
 
 def load_config(path):
@@ -162,16 +123,12 @@ def load_config(path):
             doc = json.load(handle)
     except (OSError, ValueError) as exc:
         raise R.RetentionError("cannot read %s: %s" % (path, exc))
-    return R.check_config(doc)
-
-
-def backend(runner, item, mounts):
-    return Zfs(runner, item) if item["kind"] == "zfs" else Btrfs(runner, item, mounts)
+    return C.check_config(doc)
 
 
 def check_target(config, item, mounts):
-    docker = R.docker_storage(mounts, **config["docker"])
-    reason = R.docker_refusal(item["target"], docker)
+    docker = C.docker_storage(mounts, **config["docker"])
+    reason = C.docker_refusal(item["target"], docker)
     if reason:
         raise Failure("refusing target: " + reason)
 
@@ -186,7 +143,7 @@ def acquire_lock(path, timeout):
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         os.makedirs(parent, mode=0o700)
-    unsafe = R.unsafe_directory(parent)
+    unsafe = F.unsafe_directory(parent)
     if unsafe:
         raise Failure("lock file %s: %s; choose a lock_file in a directory only root can write" % (path, unsafe))
     handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600), "r+")
@@ -211,12 +168,12 @@ def run(config, args, log):
     failed = False
     remaining = {}  # target -> our names after the run, for the metrics file (no second listing)
     for item in selected(config, args):
-        policy = R.target_policy(config, item)
+        policy = C.target_policy(config, item)
         entry = {"target": item["target"], "taken": None, "destroy": [], "keep": 0, "foreign": 0, "error": None}
         report["targets"].append(entry)
         try:
             check_target(config, item, mounts)
-            store = backend(runner, item, mounts)
+            store = F.store(runner, item, mounts)
             if item["kind"] == "btrfs":
                 store.probe()  # no command: stat and the mount table
             names = [s["name"] for s in store.list()]
@@ -352,7 +309,7 @@ def target_rows(config, runner, mounts, names_by_target=None):
             names = (names_by_target or {}).get(item["target"])
             if names is None:
                 check_target(config, item, mounts)
-                names = [s["name"] for s in backend(runner, item, mounts).list()]
+                names = [s["name"] for s in F.store(runner, item, mounts).list()]
             mine = [n for n in names if R.parse_name(n, config["prefix"])]
             snap = R.newest(mine, config["prefix"])
             used, available = usage(runner, item, mounts)
@@ -379,7 +336,7 @@ def metrics_now(config, args, log, run_result=None, names_by_target=None):
 def selected(config, args):
     if not args.target:
         return config["targets"]
-    wanted = [R.normpath(t) if t.startswith("/") else t for t in args.target]
+    wanted = [normpath(t) if t.startswith("/") else t for t in args.target]
     unknown = [t for t in wanted if t not in [i["target"] for i in config["targets"]]]
     if unknown:
         raise R.RetentionError("not in the configuration: %s" % ", ".join(unknown))
@@ -391,7 +348,7 @@ def list_snapshots(config, args, log):
     result = []
     for item in selected(config, args):
         rows = []
-        for snap in backend(runner, item, mounts).list():
+        for snap in F.store(runner, item, mounts).list():
             parsed = R.parse_name(snap["name"], config["prefix"])
             if parsed:
                 rows.append(dict(snap, label=parsed["label"], created=parsed["time"].isoformat(),
@@ -405,7 +362,7 @@ def monitor(config, args, log):
     runner, mounts, now = Runner(log), read_mounts(), now_epoch(args)
     newest = {}
     for item in selected(config, args):
-        snap = R.newest([s["name"] for s in backend(runner, item, mounts).list()], config["prefix"])
+        snap = R.newest([s["name"] for s in F.store(runner, item, mounts).list()], config["prefix"])
         newest[item["target"]] = snap["epoch"] if snap else None
     warn = args.warn if args.warn is not None else config["monitor"]["warn"]
     critical = args.critical if args.critical is not None else config["monitor"]["critical"]
@@ -417,7 +374,7 @@ def check_config(config, log):
     for item in config["targets"]:
         try:
             check_target(config, item, mounts)
-            backend(runner, item, mounts).probe()
+            F.store(runner, item, mounts).probe()
         except (Failure, OSError) as exc:
             problems.append("%s: %s" % (item["target"], exc))
     return problems

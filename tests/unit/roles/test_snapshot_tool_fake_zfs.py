@@ -1,5 +1,5 @@
-"""The standalone snapshot tool, run as cron would run it (a separate python3, only the tool and _retention.py
-in its directory), against a stand-in zfs that keeps its state in a JSON file. This exercises the ZFS
+"""The standalone snapshot tool, run as cron would run it (a separate python3, only the tool and the files
+snapshot_install puts beside it in its directory), against a stand-in zfs that keeps its state in a JSON file. This exercises the ZFS
 code path on a host without ZFS; the real thing runs in the VM scenarios and bench/prune.py."""
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import sys
 import pytest
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
+from ansible_collections.cowstack.docker_storage.plugins.modules import snapshot_install as S
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 TOOL = os.path.join(ROOT, "roles", "docker_storage_snapshot", "files", "cowstack-snapshot.py")
-RETENTION = os.path.join(ROOT, "plugins", "module_utils", "_retention.py")
+LIBRARY = [os.path.join(ROOT, "plugins", "module_utils", name) for name in (S.RETENTION,) + S.LIBRARY_NAMES]
 NOW = 1735689600  # 2025-01-01 00:00:00 UTC
 LAYER = "ab" * 32
 
@@ -35,7 +36,8 @@ class Host(object):
         self.lib = tmp_path / "lib"
         self.lib.mkdir()
         shutil.copy(TOOL, self.lib / "cowstack-snapshot.py")
-        shutil.copy(RETENTION, self.lib / "_retention.py")
+        for path in LIBRARY:
+            shutil.copy(path, self.lib / os.path.basename(path))
         bindir = tmp_path / "bin"
         bindir.mkdir()
         wrapper = bindir / "zfs"

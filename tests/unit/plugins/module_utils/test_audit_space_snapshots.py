@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _snapshot_config as C
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._audit import human_bytes, summarize
 
 import factsbuilder
@@ -13,7 +14,7 @@ NOW = 1700000000
 
 
 def config(**monitor):
-    return R.check_config({"policy": {"hourly": 24}, "targets": ["tank/docker", "/srv/data"],
+    return C.check_config({"policy": {"hourly": 24}, "targets": ["tank/docker", "/srv/data"],
                            "monitor": monitor or {"warn": "2h", "critical": "6h"}})
 
 
@@ -23,7 +24,7 @@ def name(age):
 
 def test_age_report_per_target_as_check_sees_it():
     listed = {"tank/docker": [name(600), name(3600), "zfs-auto-snap_x", "other"], "/srv/data": [name(7 * 3600)]}
-    report = R.age_report(config(), listed, NOW)
+    report = C.age_report(config(), listed, NOW)
     assert report["warn"] == 7200 and report["critical"] == 21600
     zfs, btrfs = report["targets"]
     assert (zfs["target"], zfs["count"], zfs["age_seconds"], zfs["state"]) == ("tank/docker", 2, 600, "OK")
@@ -32,7 +33,7 @@ def test_age_report_per_target_as_check_sees_it():
 
 
 def test_age_report_no_snapshot_and_unlisted():
-    report = R.age_report(config(), {"tank/docker": [], "/srv/data": "zfs list failed"}, NOW)
+    report = C.age_report(config(), {"tank/docker": [], "/srv/data": "zfs list failed"}, NOW)
     assert [(t["state"], t["count"], t["error"]) for t in report["targets"]] == [
         ("CRITICAL", 0, None), ("UNKNOWN", None, "zfs list failed")]
 
@@ -47,7 +48,7 @@ def facts_with(pool=None, snapshots=None, free=5 * 1024 ** 3, size=20 * 1024 ** 
 def test_summary_has_space_pool_and_snapshot_ages():
     pool = {"kind": "zfs", "name": "tank", "size_bytes": 100 * 1024 ** 3, "free_bytes": 40 * 1024 ** 3,
             "health": "ONLINE"}
-    snaps = R.age_report(config(), {"tank/docker": [name(600)], "/srv/data": [name(3 * 3600)]}, NOW)
+    snaps = C.age_report(config(), {"tank/docker": [name(600)], "/srv/data": [name(3 * 3600)]}, NOW)
     summary = summarize(facts_with(pool, snaps), "auto")
     assert summary["data_root_free_bytes"] == 5 * 1024 ** 3 and summary["pool"] == pool
     assert "space:       5.0 GiB free of 20.0 GiB under data-root; zfs tank: 40.0 GiB free of 100.0 GiB (ONLINE)" \

@@ -11,6 +11,10 @@ import time
 import pytest
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils import _retention as R
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _schedule as S
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _snapshot_config as C
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _snapshot_fs as F
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._mountinfo import parse_mountinfo
 
 UTC = datetime.timezone.utc
 
@@ -277,7 +281,7 @@ def test_bad_durations(value):
     ("0 0 */10 * 1", "Mon *-*-01,11,21,31 00:00:00"),
 ])
 def test_cron_expressions_cron_accepts(expression, on_calendar):
-    parsed = R.parse_cron(expression)
+    parsed = S.parse_cron(expression)
     assert parsed["on_calendar"] == on_calendar
     if not expression.startswith("@"):
         assert [parsed[k] for k in ("minute", "hour", "day", "month", "weekday")] == expression.split()
@@ -290,14 +294,14 @@ def test_cron_expressions_cron_accepts(expression, on_calendar):
                                         "@often", None, "0 * * * mon-"])
 def test_cron_expressions_cron_rejects(expression):
     with pytest.raises(R.RetentionError):
-        R.parse_cron(expression)
+        S.parse_cron(expression)
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze")
 @pytest.mark.parametrize("expression", ["0 * * * *", "*/15 * * * *", "0 3 * * 1-5", "0 3 * * sun,sat", "30 2 1 * *",
                                         "0 8-18/2 * * *", "@weekly", "@yearly", "0 0 1 * */2"])
 def test_on_calendar_is_accepted_by_systemd(expression):
-    on_calendar = R.parse_cron(expression)["on_calendar"]
+    on_calendar = S.parse_cron(expression)["on_calendar"]
     proc = subprocess.run(["systemd-analyze", "calendar", on_calendar], capture_output=True, text=True,
                           env=dict(os.environ, LC_ALL="C"), check=False)
     assert proc.returncode == 0, proc.stderr
@@ -315,46 +319,46 @@ MOUNTINFO = """\
 
 
 def test_docker_layers_and_snapshotter_roots_are_refused():
-    docker = R.docker_storage(R.parse_mounts(MOUNTINFO))
+    docker = C.docker_storage(parse_mountinfo(MOUNTINFO))
     assert docker["zfs_parents"] == ["tank/docker"]
     assert docker["zfs_excluded"] == ["tank/ctrd"]
     assert docker["zfs_dedicated"] == ["tank/docker"]
     # a data-root that is a plain directory of the root dataset: its layers are still refused, but the root
     # dataset is not Docker's to opt out of other tools' snapshots
-    on_root = R.docker_storage(R.parse_mounts("22 1 0:20 / / rw - zfs rpool/ROOT/debian rw\n"))
+    on_root = C.docker_storage(parse_mountinfo("22 1 0:20 / / rw - zfs rpool/ROOT/debian rw\n"))
     assert on_root["zfs_parents"] == ["rpool/ROOT/debian"] and on_root["zfs_dedicated"] == []
-    assert R.docker_refusal("rpool/ROOT/debian/" + "ab" * 32, on_root)
+    assert C.docker_refusal("rpool/ROOT/debian/" + "ab" * 32, on_root)
     layer = "tank/docker/" + "ab" * 32
-    assert "layer dataset" in R.docker_refusal(layer, docker)
-    assert R.docker_refusal(layer + "-init", docker)
-    assert R.docker_refusal("tank/docker", docker) is None          # non-recursive snapshots of data-root: fine
-    assert R.docker_refusal("tank/ctrd", docker) and R.docker_refusal("tank/ctrd/12", docker)
-    assert R.docker_refusal("tank/home", docker) is None
-    assert R.docker_refusal("other/" + "cd" * 32, docker)           # named like a layer anywhere
-    assert R.docker_refusal("/var/lib/docker/btrfs/subvolumes/abc", docker)
-    assert R.docker_refusal("/var/lib/docker/btrfs", docker)
-    assert R.docker_refusal("/var/lib/containerd/io.containerd.snapshotter.v1.btrfs/snapshots/3", docker)
-    assert R.docker_refusal("/var/lib/docker", docker) is None
-    assert R.docker_refusal("/var/lib/docker/volumes/data", docker) is None
-    assert R.docker_refusal("/srv/data", docker) is None
+    assert "layer dataset" in C.docker_refusal(layer, docker)
+    assert C.docker_refusal(layer + "-init", docker)
+    assert C.docker_refusal("tank/docker", docker) is None          # non-recursive snapshots of data-root: fine
+    assert C.docker_refusal("tank/ctrd", docker) and C.docker_refusal("tank/ctrd/12", docker)
+    assert C.docker_refusal("tank/home", docker) is None
+    assert C.docker_refusal("other/" + "cd" * 32, docker)           # named like a layer anywhere
+    assert C.docker_refusal("/var/lib/docker/btrfs/subvolumes/abc", docker)
+    assert C.docker_refusal("/var/lib/docker/btrfs", docker)
+    assert C.docker_refusal("/var/lib/containerd/io.containerd.snapshotter.v1.btrfs/snapshots/3", docker)
+    assert C.docker_refusal("/var/lib/docker", docker) is None
+    assert C.docker_refusal("/var/lib/docker/volumes/data", docker) is None
+    assert C.docker_refusal("/srv/data", docker) is None
 
 
 def test_zfs_fsname_from_the_daemon_counts_too():
-    docker = R.docker_storage([], zfs_fsnames=["pool/dockerzfs"])
-    assert R.docker_refusal("pool/dockerzfs/abc", docker)
+    docker = C.docker_storage([], zfs_fsnames=["pool/dockerzfs"])
+    assert C.docker_refusal("pool/dockerzfs/abc", docker)
 
 
 @pytest.mark.parametrize("target, kind", [("tank/docker", "zfs"), ("tank", "zfs"), ("/srv/data", "btrfs"),
                                           ("/", "btrfs"), ("rpool/ROOT/debian:1", "zfs")])
 def test_target_kinds(target, kind):
-    assert R.target_kind(target) == kind
+    assert C.target_kind(target) == kind
 
 
 @pytest.mark.parametrize("target", ["", None, "tank/docker@snap", "tank//x", "tank/", "-tank", "/srv/../etc",
                                     "tank docker", "/srv/./x"])
 def test_bad_targets(target):
     with pytest.raises(R.RetentionError):
-        R.target_kind(target)
+        C.target_kind(target)
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -368,25 +372,25 @@ ZFS_LIST = (
 
 
 def test_zfs_list_is_one_command_and_children_are_ignored():
-    assert R.zfs_list_argv("tank/docker") == ["zfs", "list", "-H", "-p", "-o", "name,creation,used,referenced",
+    assert F.zfs_list_argv("tank/docker") == ["zfs", "list", "-H", "-p", "-o", "name,creation,used,referenced",
                                               "-t", "snapshot", "-d", "1", "tank/docker"]
-    rows = R.parse_zfs_list(ZFS_LIST, "tank/docker")
+    rows = F.parse_zfs_list(ZFS_LIST, "tank/docker")
     assert [r["name"] for r in rows] == ["cowstack_hourly_20241231T220000Z", "zfs-auto-snap_daily-2024-12-31-0000",
                                          "cowstack_hourly_20241231T230000Z"]
     assert rows[0] == {"name": "cowstack_hourly_20241231T220000Z", "creation": 1735682400, "used": 12288,
                        "referenced": 98304}
     plan = R.plan_retention([r["name"] for r in rows], {"hourly": 1}, END)
     assert plan["destroy"] == ["cowstack_hourly_20241231T220000Z"]
-    assert R.zfs_destroy_argvs("tank/docker", plan["destroy"]) == [
+    assert F.zfs_destroy_argvs("tank/docker", plan["destroy"]) == [
         ["zfs", "destroy", "tank/docker@cowstack_hourly_20241231T220000Z"]]
-    assert R.zfs_snapshot_argv("tank/docker", "n") == ["zfs", "snapshot", "tank/docker@n"]
+    assert F.zfs_snapshot_argv("tank/docker", "n") == ["zfs", "snapshot", "tank/docker@n"]
 
 
 def test_ten_thousand_destroys_are_a_handful_of_commands():
     names = TWO_YEARS[:10000]
-    argvs = R.zfs_destroy_argvs("tank/docker", names)
+    argvs = F.zfs_destroy_argvs("tank/docker", names)
     assert len(argvs) == 4
-    assert all(len(a) == 3 and a[:2] == ["zfs", "destroy"] and len(a[2]) <= R.ZFS_ARG_MAX for a in argvs)
+    assert all(len(a) == 3 and a[:2] == ["zfs", "destroy"] and len(a[2]) <= F.ZFS_ARG_MAX for a in argvs)
     covered = []
     for argv in argvs:
         dataset, snaps = argv[2].split("@", 1)
@@ -394,15 +398,15 @@ def test_ten_thousand_destroys_are_a_handful_of_commands():
         covered.extend(snaps.split(","))
     assert covered == names
     paths = ["/srv/.snapshots/" + n for n in names]
-    btrfs = R.btrfs_delete_argvs(paths)
+    btrfs = F.btrfs_delete_argvs(paths)
     assert len(btrfs) == 1 and btrfs[0][3:] == paths
-    assert len(R.btrfs_delete_argvs(paths, argv_max=100000)) == 5
+    assert len(F.btrfs_delete_argvs(paths, argv_max=100000)) == 5
 
 
 @pytest.mark.parametrize("bad", ["a@b", "a,b", "a%b", "", "a/b"])
 def test_unsafe_destroy_names_are_refused(bad):
     with pytest.raises(R.RetentionError):
-        R.zfs_destroy_argvs("tank/docker", ["cowstack_hourly_20241231T220000Z", bad])
+        F.zfs_destroy_argvs("tank/docker", ["cowstack_hourly_20241231T220000Z", bad])
 
 
 def test_monitor_verdicts():
@@ -418,7 +422,7 @@ def test_monitor_verdicts():
 # -- the tool's configuration ---------------------------------------------------------------------------
 
 def test_config_is_normalised():
-    config = R.check_config({"prefix": "cowstack", "policy": {"hourly": 24, "daily": 7}, "schedule": "0 * * * *",
+    config = C.check_config({"prefix": "cowstack", "policy": {"hourly": 24, "daily": 7}, "schedule": "0 * * * *",
                              "targets": ["tank/docker", {"target": "/srv/data/", "policy": {"daily": 3}}]})
     assert config["targets"] == [
         {"target": "tank/docker", "kind": "zfs"},
@@ -427,12 +431,12 @@ def test_config_is_normalised():
     ]
     assert config["monitor"] == {"warn": 7200, "critical": 21600}
     assert config["schedule"]["on_calendar"] == "*-*-* *:00:00"
-    assert R.target_policy(config, config["targets"][0])["hourly"] == 24
+    assert C.target_policy(config, config["targets"][0])["hourly"] == 24
 
 
 def test_config_lists_every_problem_at_once():
     with pytest.raises(R.RetentionError) as err:
-        R.check_config({"prefix": "zfs-auto-snap", "policy": {"daily": -1, "fortnightly": 2}, "schedule": "61 * * * *",
+        C.check_config({"prefix": "zfs-auto-snap", "policy": {"daily": -1, "fortnightly": 2}, "schedule": "61 * * * *",
                         "targets": ["tank/docker", "tank/docker", {"target": "tank/x", "snapshot_dir": "/x"}, 5],
                         "monitor": {"warn": "7h", "critical": "6h"}, "colour": "blue"})
     text = str(err.value)
@@ -445,14 +449,14 @@ def test_config_lists_every_problem_at_once():
 def test_btrfs_targets_whose_snapshot_directories_mix_are_refused():
     """Names do not carry the target: two targets sharing a directory would prune each other's snapshots."""
     with pytest.raises(R.RetentionError) as err:
-        R.check_config({"policy": {"daily": 7}, "targets": [
+        C.check_config({"policy": {"daily": 7}, "targets": [
             {"target": "/srv/a", "snapshot_dir": "/srv/snaps"}, {"target": "/srv/b", "snapshot_dir": "/srv/snaps/"}]})
     assert "overlap" in str(err.value) and "/srv/a and /srv/b" in str(err.value)
     with pytest.raises(R.RetentionError) as err:
-        R.check_config({"policy": {"daily": 7}, "targets": ["/srv/a", "/srv/a/.snapshots/keep"]})
+        C.check_config({"policy": {"daily": 7}, "targets": ["/srv/a", "/srv/a/.snapshots/keep"]})
     assert "/srv/a/.snapshots/keep is inside the snapshot directory of /srv/a" in str(err.value)
     # nested subvolumes with their own default directories are fine
-    config = R.check_config({"policy": {"daily": 7}, "targets": ["/srv/a", "/srv/a/b", "tank/a"]})
+    config = C.check_config({"policy": {"daily": 7}, "targets": ["/srv/a", "/srv/a/b", "tank/a"]})
     assert [t["snapshot_dir"] for t in config["targets"][:2]] == ["/srv/a/.snapshots", "/srv/a/b/.snapshots"]
 
 
@@ -486,7 +490,7 @@ SAFE = {"/": FakeStat(DIR | 0o755), "/srv": FakeStat(DIR | 0o755), "/srv/data": 
 ])
 def test_unsafe_directory(extra, path, reason):
     tree = dict(SAFE, **extra)
-    found = R.unsafe_directory(path, lstat=lstat_of(tree), uid=0, realpath=lambda p: p)
+    found = F.unsafe_directory(path, lstat=lstat_of(tree), uid=0, realpath=lambda p: p)
     if reason is None:
         assert found is None
     else:
@@ -496,7 +500,7 @@ def test_unsafe_directory(extra, path, reason):
 def test_unsafe_directory_follows_a_link_to_where_it_leads():
     tree = dict(SAFE, **{"/srv/data/.snapshots": FakeStat(LINK | 0o777), "/home": FakeStat(DIR | 0o755),
                          "/home/alice": FakeStat(DIR | 0o700, uid=1000)})
-    found = R.unsafe_directory("/srv/data/.snapshots", lstat=lstat_of(tree), uid=0,
+    found = F.unsafe_directory("/srv/data/.snapshots", lstat=lstat_of(tree), uid=0,
                                realpath=lambda p: "/home/alice/snaps")
     assert found == "/home/alice is owned by uid 1000, not by root"
 
@@ -519,11 +523,11 @@ def test_btrfs_listing_takes_only_subvolume_roots(tmp_path, monkeypatch):
 
         def stat(self, follow_symlinks=True):
             info = self._entry.stat(follow_symlinks=follow_symlinks)
-            ino = R.BTRFS_SUBVOLUME_INODE if self.name in subvolumes else info.st_ino
+            ino = F.BTRFS_SUBVOLUME_INODE if self.name in subvolumes else info.st_ino
             return os.stat_result((info.st_mode, ino) + tuple(info)[2:])
 
     scandir = os.scandir
-    monkeypatch.setattr(R.os, "scandir", lambda path: [Entry(e) for e in scandir(path)])
-    rows = R.list_btrfs_snapshots(str(tmp_path))
+    monkeypatch.setattr(F.os, "scandir", lambda path: [Entry(e) for e in scandir(path)])
+    rows = F.list_btrfs_snapshots(str(tmp_path))
     assert rows == [{"name": "cowstack_daily_1", "creation": None, "used": None, "referenced": None}]
-    assert R.list_btrfs_snapshots(str(tmp_path / "missing")) == []
+    assert F.list_btrfs_snapshots(str(tmp_path / "missing")) == []

@@ -190,3 +190,15 @@ def test_a_failed_zfs_set_reports_the_datasets_already_done(systemd):
         inst.apply()
     assert module.failure["changed"] is True
     assert module.failure["changes"] == ["set com.sun:auto-snapshot=false on tank/docker"]
+
+
+def test_the_files_the_tool_imports_are_the_collections_own():
+    # installed beside the tool with _retention.py: each one the module_utils file as it is in the collection
+    here = os.path.dirname(os.path.abspath(__file__))
+    module_utils = os.path.join(here, "..", "..", "..", "..", "plugins", "module_utils")
+    files = S.library_files()
+    assert [name for name, _source in files] == list(S.LIBRARY_NAMES)
+    assert set(S.LIBRARY_NAMES) == {"_schedule.py", "_snapshot_config.py", "_snapshot_fs.py", "_mountinfo.py"}
+    for name, source in files:
+        with open(os.path.join(module_utils, name)) as handle:
+            assert source == handle.read(), name

@@ -1,10 +1,10 @@
-"""storage_facts does not open docker's socket when docker.service is stopped and docker.socket listens on it
+"""storage_facts (its _probe_docker) does not open docker's socket when docker.service is stopped and docker.socket listens on it
 (socket activation would start the daemon): the reading of `systemctl show`. The VM scenario `safe` checks it with
 the real docker.socket."""
 
 from __future__ import annotations
 
-from ansible_collections.cowstack.docker_storage.plugins.modules import storage_facts as F
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _probe_docker as F
 
 SHOW = "ActiveState=%s\nListen=%s\n\nActiveState=%s\n"
 

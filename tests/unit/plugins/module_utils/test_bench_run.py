@@ -1,4 +1,4 @@
-"""storage_bench refuses, naming Debian's busybox-static, a missing or dynamically linked /bin/busybox."""
+"""storage_bench (its _bench_run) refuses, naming Debian's busybox-static, a missing or dynamically linked /bin/busybox."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from ansible_collections.cowstack.docker_storage.plugins.modules import storage_bench as M
+from ansible_collections.cowstack.docker_storage.plugins.module_utils import _bench_run as M
 
 
 class FakeModule(object):
