@@ -29,7 +29,7 @@ help:
 	@echo "make unit | integration | sanity | lint | docs | importer | ee | bench"
 	@echo "make fresh FRESH=debian12|debian13   make audit and make test SKIP_VM=1 in a new debootstrap chroot (root)"
 	@echo "make fresh-ci     the fresh-machine check CI runs: Debian 13 chroot, make audit and make unit"
-	@echo "make molecule-ci  the VM scenarios CI runs (zfs on Debian 12 and 13)"
+	@echo "make molecule-ci  the VM scenarios CI runs (zfs on Debian 12 and 13, containerd on Debian unstable)"
 	@echo "make molecule     the full VM matrix (every scenario on its platforms: Debian 12, 13, unstable)"
 
 setup:  ## Debian packages the tests use (root)

@@ -3,7 +3,7 @@
 #
 #   tests/vm/run-scenarios.sh [--ci] [--scenario NAME]... [--platform NAME]... [--keep-going]
 #
-#   --ci           the subset CI runs (the zfs scenario on debian12 and debian13; make molecule-ci)
+#   --ci           the subset CI runs (zfs on debian12 and debian13, containerd on debiansid; make molecule-ci)
 #   --scenario     run only this scenario (repeatable; default: every molecule/*/molecule.yml)
 #   --platform     run only this platform (repeatable; default: the scenario's platforms)
 #   --keep-going   run the remaining scenarios after a failure (the exit status still reports it)
@@ -58,7 +58,7 @@ if [[ ! -e $COLL_LINK ]]; then
 fi
 
 if [[ $CI -eq 1 && ${#SCENARIOS[@]} -eq 0 ]]; then
-    SCENARIOS=(zfs)
+    SCENARIOS=(zfs containerd)
 fi
 if [[ ${#SCENARIOS[@]} -eq 0 ]]; then
     for f in "$ROOT"/molecule/*/molecule.yml; do
