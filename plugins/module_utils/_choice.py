@@ -156,6 +156,37 @@ def check_policy(policy):
 IMAGE_STORES = ("auto", "graphdriver", "containerd")
 
 
+def _named(driver, store, host, band, facts, prepare_storage, reasons, errors):
+    """A policy that names a driver (or, on the containerd store, a snapshotter): it runs here, or the role prepares
+    its filesystem, or it is an error. -> the filesystem to prepare, or None."""
+    graph = GRAPHDRIVER_OF.get(driver, driver) if store == "containerd" else driver
+    ok, check = snapshotter_check(SNAPSHOTTER_OF.get(graph), host, band) if store == "containerd" \
+        else driver_check(graph, host, band)
+    unbuilt = missing_build(graph, host, store)
+    if ok:
+        reasons.append("storage-driver %s requested: %s" % (driver, check))
+    elif unbuilt:
+        errors.append("storage-driver %s cannot run on this host: %s" % (driver, unbuilt))
+    elif prepare_storage and PREPARABLE.get(graph) and (facts.get("available") or {}).get(graph):
+        reasons.append("storage-driver %s requested; the role prepares a %s filesystem under data-root"
+                       % (driver, graph))
+        return graph
+    else:
+        errors.append("storage-driver %s cannot run on this host: %s" % (driver, check))
+    return None
+
+
+def _inherited_opts(config, driver, warnings):
+    """The storage-opts daemon.json already has, kept when they belong to the same driver (or none is set)."""
+    current_driver, current_opts = config.get("storage-driver"), config.get("storage-opts") or []
+    if current_driver in (None, driver):
+        return current_opts
+    if current_opts:
+        warnings.append("daemon.json's storage-opts %s belong to %s and are dropped for %s"
+                        % (", ".join(map(str, current_opts)), current_driver, driver))
+    return []
+
+
 def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare_storage=False,
            require_filesystem=False, image_store="auto"):
     """Choose a driver for ``policy`` on the host the ``facts`` describe.
@@ -207,20 +238,7 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
                 errors.append("%s is a containerd snapshotter, but Docker %s has no containerd image store: use %s"
                               % (driver, band_label(band), GRAPHDRIVER_OF[driver]))
             elif policy not in SCENARIOS:
-                graph = GRAPHDRIVER_OF.get(driver, driver) if store == "containerd" else driver
-                ok, check = snapshotter_check(SNAPSHOTTER_OF.get(graph), host, band) if store == "containerd" \
-                    else driver_check(graph, host, band)
-                unbuilt = missing_build(graph, host, store)
-                if ok:
-                    reasons.append("storage-driver %s requested: %s" % (driver, check))
-                elif unbuilt:
-                    errors.append("storage-driver %s cannot run on this host: %s" % (driver, unbuilt))
-                elif prepare_storage and PREPARABLE.get(graph) and (facts.get("available") or {}).get(graph):
-                    prepare = graph
-                    reasons.append("storage-driver %s requested; the role prepares a %s filesystem under data-root"
-                                   % (driver, graph))
-                else:
-                    errors.append("storage-driver %s cannot run on this host: %s" % (driver, check))
+                prepare = _named(driver, store, host, band, facts, prepare_storage, reasons, errors)
             if store == "containerd" and driver in GRAPHDRIVERS:
                 driver = {v: k for k, v in GRAPHDRIVER_OF.items()}.get(driver, driver)
             reasons.append("image store: %s (%s)" % (store, store_reason))
@@ -229,17 +247,8 @@ def choose(facts, policy="auto", storage_opts=None, docker_version=None, prepare
                                 "(docker_storage_pin_image_store does), or upgrade to Docker 29.0.1 or later"
                                 % (store_reason, graph_name(driver)))
 
-    # storage-opts: given, else the ones daemon.json already has when they belong to the same driver.
-    current_driver = config.get("storage-driver")
     if storage_opts is None:
-        current_opts = config.get("storage-opts") or []
-        if current_driver in (None, driver) or (current_driver is None and policy == "auto"):
-            storage_opts = current_opts
-        else:
-            if current_opts:
-                warnings.append("daemon.json's storage-opts %s belong to %s and are dropped for %s"
-                                % (", ".join(map(str, current_opts)), current_driver, driver))
-            storage_opts = []
+        storage_opts = _inherited_opts(config, driver, warnings)
     opts, opt_warnings, opt_errors = [], [], []
     if driver:
         opts, opt_warnings, opt_errors = validate_storage_opts(
