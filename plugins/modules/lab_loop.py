@@ -77,7 +77,6 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._command import C_LOCALE
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._lab import MIN_SIZE, refusal
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._plan import Plan, command, settle
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import (

@@ -11,7 +11,10 @@ import re
 import subprocess
 
 import realhost
-from test_role_btrfs_real import site, vars_for  # noqa: F401 (site is a fixture)
+import test_role_btrfs_real
+
+site = test_role_btrfs_real.site  # the fixture, for this module's test
+vars_for = test_role_btrfs_real.vars_for
 
 # the role's tasks that fix each area (the btrfs task's plan says which of its parts would change)
 TASK_AREAS = {"Install the cron job": "snapshots", "Install the snapshot tool, its configuration and (systemd) its timer":

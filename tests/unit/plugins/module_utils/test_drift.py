@@ -29,12 +29,13 @@ GOOD_CRON = "%s\n0 * * * * root /usr/local/sbin/cowstack-snapshot\n" % CRON_MARK
 
 def inputs(**extra):
     base = dict(DEFAULTS)
-    base.update({"docker_storage_policy": "large_images", "docker_storage_data_root": "/var/lib/docker",
-            "docker_storage_devices": ["/dev/vdb"], "docker_storage_btrfs_mount_options": ["noatime", "compress=zstd:3"],
-            "docker_storage_btrfs_subvolume": "@docker", "docker_storage_fstab": FSTAB,
-            "docker_storage_manage_daemon": False, "docker_storage_docker_unit_dropin": True,
-            "docker_storage_zfs_dataset": "docker/docker", "docker_storage_daemon_json_path": "/etc/docker/daemon.json",
-            "docker_storage_zfs_properties": {"compression": "lz4", "atime": "off"}})
+    base.update({
+        "docker_storage_policy": "large_images", "docker_storage_data_root": "/var/lib/docker",
+        "docker_storage_devices": ["/dev/vdb"], "docker_storage_btrfs_mount_options": ["noatime", "compress=zstd:3"],
+        "docker_storage_btrfs_subvolume": "@docker", "docker_storage_fstab": FSTAB,
+        "docker_storage_manage_daemon": False, "docker_storage_docker_unit_dropin": True,
+        "docker_storage_zfs_dataset": "docker/docker", "docker_storage_daemon_json_path": "/etc/docker/daemon.json",
+        "docker_storage_zfs_properties": {"compression": "lz4", "atime": "off"}})
     base.update(extra)
     return base
 
