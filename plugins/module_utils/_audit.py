@@ -152,12 +152,16 @@ def add_drift(summary, items, plan=None):
     """Add the role's drift (``_drift.drift``) and its plan's refusals to a summary, and to its lines."""
     summary["drift_items"] = list(items)
     summary["drift"] = list(summary.get("drift") or []) + ["%s: %s" % (i["area"], i["what"]) for i in items]
-    errors = [e for e in (plan or {}).get("errors") or [] if e not in summary["errors"]]
-    summary["errors"] = list(summary["errors"]) + errors
+    # what the role would refuse (Docker not installed yet, a device in use...) is reported, not a failure of the
+    # audit: the host fails only where the policy itself cannot be applied, as without the role's variables
+    refusals = ["the role would refuse: %s" % e for e in (plan or {}).get("errors") or [] if e not in summary["errors"]]
+    summary["role_refusals"] = refusals
+    summary["warnings"] = list(summary["warnings"]) + refusals
     at = next((i for i, line in enumerate(summary["lines"]) if line.startswith(("WARNING:", "ERROR:"))),
               len(summary["lines"]))
     summary["lines"][at:at] = ["drift:       %s: %s" % (i["area"], i["what"]) for i in items]
-    summary["lines"] += ["ERROR:       %s" % e for e in errors]
+    at = next((i for i, line in enumerate(summary["lines"]) if line.startswith("ERROR:")), len(summary["lines"]))
+    summary["lines"][at:at] = ["WARNING:     %s" % r for r in refusals]
     return summary
 
 

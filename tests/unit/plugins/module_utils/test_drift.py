@@ -141,3 +141,18 @@ def test_dropin_lines_are_what_the_template_renders(driver, requires):
             docker_storage_data_root="/srv/docker", docker_storage__hold_file=PATHS["hold_file"],
             docker_storage__requires=requires)
     assert directives(text) == dropin_lines("/srv/docker", PATHS["hold_file"], driver)
+
+
+def test_what_the_role_would_refuse_is_a_warning_of_the_audit_not_a_failure():
+    """A fresh machine without Docker: the role refuses to run (install Docker first), the audit reports it and
+    still succeeds - `make audit` is the README's first command on a new machine."""
+    from ansible_collections.cowstack.docker_storage.plugins.module_utils._audit import add_drift, summarize
+    facts = make_facts("ext4", None)
+    facts["docker"] = {"installed": False, "version": None, "running": False}
+    role = dict(DEFAULTS)
+    plan = evaluate(role, facts, check_mode=True)
+    assert any("Docker is not installed" in e for e in plan["errors"])
+    summary = add_drift(summarize(facts, "auto", host="new"), drift(role, facts, plan, PATHS), plan)
+    assert summary["errors"] == []
+    assert any(w.startswith("the role would refuse: Docker is not installed") for w in summary["warnings"])
+    assert any(line.startswith("WARNING:     the role would refuse") for line in summary["lines"])
