@@ -54,9 +54,12 @@ def plot(records):
     measured = sorted(records, key=lambda r: r["host"])
     cols = 3
     rows = (len(FIGURE_NAMES) + cols - 1) // cols
-    width = max(4.0, 1.2 * len(measured) + 2)
-    fig, axes = pyplot.subplots(rows, cols, figsize=(cols * width, rows * 3.4), squeeze=False)
-    labels = [R.column(r).replace(" (", "\n(") for r in measured]
+    labels = [R.tick_label(r) for r in measured]
+    # Each bar pair gets room for its widest label line (7 pt text is about 0.06 in a character).
+    slot = max(1.2, 0.06 * max(len(line) for label in labels for line in label.split("\n")) + 0.2)
+    lines = max(label.count("\n") + 1 for label in labels)
+    width = max(4.0, slot * len(measured) + 1.0)
+    fig, axes = pyplot.subplots(rows, cols, figsize=(cols * width, rows * (3.0 + 0.12 * lines)), squeeze=False)
     for index, name in enumerate(FIGURE_NAMES):
         ax = axes[index // cols][index % cols]
         unit = measured[0]["figures"][name]["unit"]

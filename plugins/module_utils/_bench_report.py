@@ -52,6 +52,21 @@ def column(record):
     return "%s (%s on %s)" % (record["host"], record.get("driver") or "?", fs)
 
 
+def tick_label(record, width=18):
+    """The plot's label of a host's bars: the host name broken after ``-``/``.``/``_`` into lines of at most
+    ``width`` characters where it can be (a part longer than that stays whole), then ``(driver on fs)``."""
+    fs = (record.get("backing_fs") or {}).get("fstype") or "?"
+    lines, line = [], ""
+    for part in re.findall(r"[^-._]+[-._]?|[-._]", record["host"]):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    lines.append(line)
+    lines.append("(%s on %s)" % (record.get("driver") or "?", fs))
+    return "\n".join(lines)
+
+
 def fmt(value, unit):
     if value is None:
         return "-"

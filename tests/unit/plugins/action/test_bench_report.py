@@ -112,3 +112,43 @@ def test_the_real_plot_is_a_png():
     pytest.importorskip("matplotlib")
     records = [R.host_record("a", result(), "x"), R.host_record("b", result("zfs", 2.0), "x")]
     assert A.plot(records)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tick_labels_wrap_long_host_names():
+    record = R.host_record("debiansid-containerd-overlayfs-ext4", result("overlayfs"), "x")
+    assert R.tick_label(record) == "debiansid-\ncontainerd-\noverlayfs-ext4\n(overlayfs on ext4)"
+    assert R.tick_label(R.host_record("web1", result(), "x")) == "web1\n(overlay2 on ext4)"
+    # a part longer than the width stays whole, on a line of its own
+    long = R.tick_label(R.host_record("a-averyveryverylongname-b", result(), "x"), width=8)
+    assert long.split("\n")[:3] == ["a-", "averyveryverylongname-", "b"]
+
+
+def test_plot_labels_do_not_overlap():
+    """Rendered with the host names of the Debian unstable run, where they overlapped: on every panel the
+    tick labels' boxes are apart."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    hosts = ["debiansid-containerd-btrfs", "debiansid-containerd-overlayfs-ext4", "debiansid-overlay2-ext4",
+             "a-host-with-an-even-longer-name-than-those.example.org"]
+    records = [R.host_record(h, result("overlay2", 1.0 + i), "x") for i, h in enumerate(hosts)]
+    figures = []
+    real_close = pyplot.close
+    pyplot.close = figures.append  # keep the figure the plot draws to measure it
+    try:
+        png = A.plot(records)
+    finally:
+        pyplot.close = real_close
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(figures) == 1
+    fig = figures[0]
+    renderer = fig.canvas.get_renderer()
+    panels = [ax for ax in fig.axes if ax.get_xticklabels() and ax.axison]
+    assert len(panels) == len(B.FIGURE_NAMES)
+    for ax in panels:
+        boxes = sorted((t.get_window_extent(renderer) for t in ax.get_xticklabels()), key=lambda b: b.x0)
+        assert len(boxes) == len(hosts)
+        for left, right in zip(boxes, boxes[1:]):
+            assert left.x1 < right.x0, (ax.get_title(), left, right)
+    real_close(fig)
