@@ -8,6 +8,7 @@ a worker fork and a Jinja2 pass (about 70 ms a host here), which put the audit's
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from ansible.errors import AnsibleActionFail
@@ -20,6 +21,7 @@ from ansible_collections.cowstack.docker_storage.plugins.module_utils._choice im
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drift import drift, reads
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._inputs import check as check_inputs
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._preflight import evaluate
+from ansible_collections.cowstack.docker_storage.plugins.modules.snapshot_install import LIBRARY_NAMES, RETENTION, TOOL
 
 try:  # ansible-core 2.19+: only trusted strings are templates
     from ansible.template import trust_as_template
@@ -28,10 +30,19 @@ except ImportError:  # older cores template every string
         return value
 
 _FACT_ARGS = ("data_root", "daemon_json_path", "docker_host")
-ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROLES = os.path.join(COLLECTION, "roles")
+# the snapshot tool's files as snapshot_install writes them in its lib_dir: name -> the collection's file
+TOOL_SOURCES = dict([(TOOL, os.path.join(ROLES, "docker_storage_snapshot", "files", TOOL))] + [
+    (name, os.path.join(COLLECTION, "plugins", "module_utils", name)) for name in (RETENTION,) + LIBRARY_NAMES])
 # the role's own paths (roles/docker_storage/vars/main.yml), templated with its variables
 _PATHS = {"storage_dropin": "docker_storage__storage_dropin", "containerd_dropin": "docker_storage__containerd_dropin",
           "hold_file": "docker_storage__hold_file"}
+
+
+def _digest(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
 class ActionModule(ActionBase):
@@ -66,6 +77,10 @@ class ActionModule(ActionBase):
             snapshot.update((k, templar.template(variables[k])) for k in sorted(snapshot_defaults) if k in variables)
             snapshot["docker_storage_snapshots"] = True
             snapshot["config_doc"] = templar.template(load("docker_storage_snapshot", "vars")["__docker_storage_snapshot_doc"])
+            lib_dir = snapshot.get("docker_storage_snapshot_lib_dir")
+            if isinstance(lib_dir, str) and os.path.isabs(lib_dir):
+                snapshot["tool_files"] = dict((os.path.join(lib_dir, name), _digest(source))
+                                              for name, source in TOOL_SOURCES.items())
         return inputs, paths, snapshot
 
     def run(self, tmp=None, task_vars=None):
@@ -85,8 +100,7 @@ class ActionModule(ActionBase):
             checked = check_inputs(inputs)  # before the host is contacted
             if checked["errors"]:
                 raise AnsibleActionFail("docker_storage audit: %s" % " ".join(checked["errors"]))
-            files, zfs = reads(inputs, paths, snapshot)
-            module_args = dict(facts_args(inputs), read_files=files, zfs_properties=zfs)
+            module_args = dict(facts_args(inputs), **reads(inputs, paths, snapshot))
             if snapshot.get("docker_storage_snapshot_config"):
                 module_args["snapshot_config"] = snapshot["docker_storage_snapshot_config"]
             policy, storage_opts = inputs.get("docker_storage_policy") or "auto", inputs.get("docker_storage_storage_opts")

@@ -9,8 +9,8 @@ restart), btrfs_storage's option drift and fstab line, zfs_storage's property pl
 directives and the snapshot role's schedule. ``reads()`` says what the facts must hold for it (files, ZFS
 properties), before the host is contacted.
 
-A drift is a dict ``area`` (daemon.json, docker, storage, mount, fstab, zfs, drop-in, snapshots), ``what`` (a
-line for people) and ``now``/``wanted``."""
+A drift is a dict ``area`` (daemon.json, docker, storage, mount, fstab, zfs, zpool, drop-in, containerd,
+snapshots), ``what`` (a line for people) and ``now``/``wanted``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ._btrfs import mount_option_drift
 from ._fstab import entry_for, render
 from ._retention import RetentionError
 from ._schedule import parse_cron
+from ._toml_lines import render as toml_value, set_key
 from ._zfs import normalize_atime, plan_properties, validate_name
 
 CRON_MARKER = "#Ansible: cowstack.docker_storage snapshots"
@@ -46,19 +47,31 @@ def _snapshot_paths(snapshot):
     return cron, timer
 
 
+def _pool_wanted(inputs):
+    return dict((k, str(v)) for k, v in (inputs.get("docker_storage_zfs_pool_properties") or {}).items())
+
+
 def reads(inputs, paths, snapshot=None):
-    """``(read_files, zfs_properties)`` for storage_facts: the files and the ZFS properties the checks read."""
+    """storage_facts' arguments for what the checks read besides the facts: ``read_files``, ``checksum_files``
+    (the snapshot tool's files, ``snapshot['tool_files']``), ``zfs_properties`` and ``zpool_properties``."""
     files = [inputs.get("docker_storage_fstab"), paths.get("storage_dropin"), paths.get("containerd_dropin")]
     files.extend(_snapshot_paths(snapshot))
+    tool_files = []
     if snapshot and snapshot.get("docker_storage_snapshots"):
         files.append(snapshot.get("docker_storage_snapshot_config"))
-    props = {}
-    dataset = inputs.get("docker_storage_zfs_dataset")
+        tool_files = sorted(snapshot.get("tool_files") or {})
+    if inputs.get("docker_storage_containerd_settings"):
+        files.append(inputs.get("docker_storage_containerd_config"))
+    props, pool_props = {}, {}
+    dataset, pool = inputs.get("docker_storage_zfs_dataset"), inputs.get("docker_storage_zfs_pool")
     if inputs.get("docker_storage_devices") or inputs.get("docker_storage_lab_file"):
         if isinstance(dataset, str) and not validate_name(dataset):
             wanted = normalize_atime(dict((k, str(v)) for k, v in (inputs.get("docker_storage_zfs_properties") or {}).items()))
             props[dataset] = sorted(set(wanted) | {"mountpoint", "mounted"})
-    return [f for f in files if isinstance(f, str) and f], props
+        if isinstance(pool, str) and not validate_name(pool, kind="pool") and _pool_wanted(inputs):
+            pool_props[pool] = sorted(_pool_wanted(inputs))
+    return {"read_files": [f for f in files if isinstance(f, str) and f], "checksum_files": tool_files,
+            "zfs_properties": props, "zpool_properties": pool_props}
 
 
 def _value(data):
@@ -137,6 +150,56 @@ def _zfs(inputs, facts, prepare_at):
     return items
 
 
+def _zpool(inputs, facts):
+    """The pool properties zfs_storage sets on a pool that exists (ashift is fixed at create: the role refuses)."""
+    pool = inputs.get("docker_storage_zfs_pool")
+    current = (facts.get("zpool_properties") or {}).get(pool)
+    if current is None:
+        return []  # not made yet: the storage item says so
+    items = []
+    for prop, old, new, source in plan_properties(dict((k, tuple(v)) for k, v in current.items()), _pool_wanted(inputs)):
+        fix = ("fixed when a vdev is created: the role refuses this drift" if prop == "ashift"
+               else "the role sets it")
+        items.append(_item("zpool", "pool %s %s is %s (%s), %s wanted (%s)" % (pool, prop, old, source, new, fix),
+                           old, new))
+    return items
+
+
+def _containerd(inputs, facts):
+    """The keys containerd_config sets in the system containerd's config.toml, by the same line rules."""
+    settings = inputs.get("docker_storage_containerd_settings") or {}
+    path = inputs.get("docker_storage_containerd_config")
+    if not settings or not path:
+        return []
+    text = (facts.get("files") or {}).get(path)
+    items = []
+    for key in sorted(settings):
+        wanted = toml_value(settings[key])
+        try:
+            _new, before = set_key(text, key, settings[key])
+        except ValueError as exc:
+            items.append(_item("containerd", "%s: %s (the role refuses it)" % (path, exc), None, wanted))
+            continue
+        if before != wanted:
+            items.append(_item("containerd", "%s %s: %s now, %s wanted" % (
+                path, key, "absent" if before is None else before, wanted), before, wanted))
+    return items
+
+
+def _tool_files(snapshot, facts):
+    """The snapshot tool's installed files against the collection's (snapshot_install rewrites them)."""
+    if snapshot.get("docker_storage_snapshot_state", "present") != "present":
+        return []
+    have = facts.get("checksums") or {}
+    changed = sorted(path for path, digest in (snapshot.get("tool_files") or {}).items() if have.get(path) != digest)
+    if not changed:
+        return []
+    missing = [path for path in changed if have.get(path) is None]
+    return [_item("snapshots", "the snapshot tool's files %s %s the collection's (the role installs them)" % (
+        ", ".join(changed), "are missing or differ from" if missing else "differ from"),
+        dict((p, have.get(p)) for p in changed), dict((p, snapshot["tool_files"][p]) for p in changed))]
+
+
 def dropin_lines(prepare_at, hold_file, driver):
     """The directives of templates/docker-storage-dropin.conf.j2 (tests render the template to keep them one)."""
     lines = ["[Unit]", "RequiresMountsFor=%s" % prepare_at, "ConditionPathIsMountPoint=%s" % prepare_at,
@@ -195,7 +258,7 @@ def _snapshots(snapshot, facts):
     except RetentionError:
         return []  # the role refuses it before any change
     files = facts.get("files") or {}
-    items = _snapshot_config(snapshot, files)
+    items = _snapshot_config(snapshot, files) + _tool_files(snapshot, facts)
     if snapshot.get("docker_storage_snapshot_scheduler", "cron") == "systemd":
         wanted = snapshot.get("docker_storage_snapshot_on_calendar") or schedule["on_calendar"]
         text = files.get(timer)
@@ -228,7 +291,7 @@ def drift(inputs, facts, plan, paths, snapshot=None):
     choice = plan.get("choice") or {}
     data_root = inputs.get("docker_storage_data_root")
     prepare_at = plan.get("prepare_at") or data_root
-    items = _daemon(inputs, facts, plan) + _docker(inputs, facts, plan)
+    items = _containerd(inputs, facts) + _daemon(inputs, facts, plan) + _docker(inputs, facts, plan)
     if _prepared_here(inputs, choice):
         if choice.get("prepare"):
             items.append(_item("storage", "%s storage is to be made at %s (%s there now)" % (
@@ -236,7 +299,7 @@ def drift(inputs, facts, plan, paths, snapshot=None):
         elif choice["driver"] == "btrfs":
             items += _btrfs(inputs, facts, prepare_at)
         else:
-            items += _zfs(inputs, facts, prepare_at)
+            items += _zpool(inputs, facts) + _zfs(inputs, facts, prepare_at)
         items += _dropin(inputs, facts, paths, prepare_at, choice["driver"])
     items += _snapshots(snapshot, facts)
     return items

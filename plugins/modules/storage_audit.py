@@ -59,7 +59,8 @@ options:
         P(cowstack.docker_storage.docker_storage_snapshot#role) roles as a play of them would see them on this host
         (their defaults, the host's variables over them), and report every drift the role would fix - the same plan
         as its preflight, with daemon.json's keys, the restart, the storage to make, btrfs mount options and the fstab
-        line, ZFS dataset properties, the docker drop-in and the snapshot schedule - still from one
+        line, ZFS dataset and pool properties, the docker drop-in, the system containerd's config.toml keys, the
+        snapshot schedule and the snapshot tool's installed files - still from one
         M(cowstack.docker_storage.storage_facts) round trip.
       - O(policy), O(storage_opts), O(data_root) and O(daemon_json_path) are then taken from the role's variables.
     type: bool
@@ -139,7 +140,7 @@ audit:
     drift_items:
       description:
         - With O(role_variables), each drift as a dict C(area) (V(daemon.json), V(docker), V(storage), V(mount),
-          V(fstab), V(zfs), V(drop-in), V(snapshots)), C(what), C(now) and C(wanted).
+          V(fstab), V(zfs), V(zpool), V(drop-in), V(containerd), V(snapshots)), C(what), C(now) and C(wanted).
       type: list
       elements: dict
     warnings:

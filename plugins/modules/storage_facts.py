@@ -109,6 +109,19 @@ options:
         RV(ansible_facts.docker_storage.zfs_properties) fact gives their values and sources. Read only.
     type: dict
     default: {}
+  zpool_properties:
+    description:
+      - ZFS pool properties to read, a dict of pool names to lists of property names; the
+        RV(ansible_facts.docker_storage.zpool_properties) fact gives their values and sources. Read only.
+    type: dict
+    default: {}
+  checksum_files:
+    description:
+      - Files whose SHA-256 digest the RV(ansible_facts.docker_storage.checksums) fact gives (the snapshot tool's
+        installed files, for M(cowstack.docker_storage.storage_audit) to compare with the collection's). Read only.
+    type: list
+    elements: path
+    default: []
   snapshot_config:
     description:
       - The configuration of the C(cowstack-snapshot) tool (role P(cowstack.docker_storage.docker_storage_snapshot#role));
@@ -596,6 +609,16 @@ ansible_facts:
               null for a dataset that does not exist.
           type: dict
           returned: always
+        zpool_properties:
+          description:
+            - Per pool of O(zpool_properties), each property's value and source as C(zpool get -p) prints them;
+              null for a pool that does not exist.
+          type: dict
+          returned: always
+        checksums:
+          description: The SHA-256 digest of each O(checksum_files) path; null where it does not exist or cannot be read.
+          type: dict
+          returned: always
         default_driver:
           description: The driver this host's dockerd picks with no storage-driver set (null if it refuses to start).
           type: str
@@ -630,7 +653,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
     band_for, compatibility, dockerd_pick, host_view, rules_label,
 )
-from ansible_collections.cowstack.docker_storage.plugins.module_utils._expect import read_files, zfs_properties
+from ansible_collections.cowstack.docker_storage.plugins.module_utils._expect import (
+    file_digests, read_files, zfs_properties, zpool_properties)
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_backing import BackingProbe
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_devices import read_lab_file
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._probe_docker import DockerProbe
@@ -665,6 +689,8 @@ def main():
             snapshot_config=dict(type="path", default="/etc/cowstack-docker-storage/snapshot.json"),
             read_files=dict(type="list", elements="path", default=[]),
             zfs_properties=dict(type="dict", default={}),
+            zpool_properties=dict(type="dict", default={}),
+            checksum_files=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -726,6 +752,8 @@ def main():
     # what the audit compares with the role's variables (storage_audit's drift), in the same round trip
     facts["files"] = read_files(params["read_files"])
     facts["zfs_properties"] = zfs_properties(gather.run, gather.bin("zfs"), params["zfs_properties"])
+    facts["zpool_properties"] = zpool_properties(gather.run, gather.bin("zpool"), params["zpool_properties"])
+    facts["checksums"] = file_digests(params["checksum_files"])
     if params["lab_file"]:
         if not os.path.isabs(params["lab_file"]):
             module.fail_json(msg="lab_file %r must be an absolute path" % params["lab_file"])

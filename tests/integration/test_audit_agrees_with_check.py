@@ -109,6 +109,19 @@ def test_the_audit_and_check_mode_see_the_same_drift(site, tmp_path):
                                        str(tmp_path / "play.yml"), "-e", json.dumps(extra)])
             assert document["stats"]["localhost"]["failures"] == 0, proc.stdout[-3000:]
             assert audit(tmp_path, extra)[0] == set() == role_check(tmp_path, extra)
+
+            # an installed file of the snapshot tool edited by hand: both see it, a run puts it back
+            retention = os.path.join(base, "lib", "_retention.py")
+            with open(retention, "a") as handle:
+                handle.write("# edited by hand\n")
+            seen, report = audit(tmp_path, extra)
+            assert seen == {"snapshots"} == role_check(tmp_path, extra), report["drift_items"]
+            assert any("snapshot tool's files %s differ" % retention in line for line in report["lines"]), report["lines"]
+            proc, document = run_json([os.path.join(realhost.VENV_BIN, "ansible-playbook"),
+                                       str(tmp_path / "play.yml"), "-e", json.dumps(extra)])
+            assert document["stats"]["localhost"]["failures"] == 0, proc.stdout[-3000:]
+            assert "# edited by hand" not in open(retention).read()
+            assert audit(tmp_path, extra)[0] == set() == role_check(tmp_path, extra)
     finally:
         for path in (cron, cron + "-metrics"):
             if os.path.exists(path):

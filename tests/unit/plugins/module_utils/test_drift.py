@@ -125,11 +125,22 @@ def test_daemon_json_keys_are_named_one_by_one():
 
 
 def test_reads_names_what_the_checks_need():
-    files, props = reads(inputs(), PATHS, SNAPSHOT)
+    tool = {"/usr/local/lib/x/cowstack-snapshot.py": "ab" * 32, "/usr/local/lib/x/_retention.py": "cd" * 32}
+    args = reads(inputs(docker_storage_zfs_pool_properties={"autotrim": "on", "ashift": 12}), PATHS,
+                 dict(SNAPSHOT, tool_files=tool))
+    files = args["read_files"]
     assert FSTAB in files and PATHS["storage_dropin"] in files and CRON in files
-    assert props == {"docker/docker": ["atime", "compression", "mounted", "mountpoint"]}
-    assert reads(inputs(docker_storage_devices=[]), PATHS)[1] == {}
-    assert reads(inputs(docker_storage_zfs_dataset="bad;name"), PATHS)[1] == {}
+    assert args["zfs_properties"] == {"docker/docker": ["atime", "compression", "mounted", "mountpoint"]}
+    assert args["zpool_properties"] == {"docker": ["ashift", "autotrim"]}
+    assert args["checksum_files"] == sorted(tool)
+    assert "/etc/containerd/config.toml" not in files  # no keys to set: not read
+    with_keys = reads(inputs(docker_storage_containerd_settings={"a.b": 1},
+                             docker_storage_containerd_config="/etc/containerd/config.toml"), PATHS)
+    assert "/etc/containerd/config.toml" in with_keys["read_files"] and with_keys["checksum_files"] == []
+    assert reads(inputs(docker_storage_devices=[]), PATHS)["zfs_properties"] == {}
+    assert reads(inputs(docker_storage_zfs_dataset="bad;name"), PATHS)["zfs_properties"] == {}
+    assert reads(inputs(docker_storage_zfs_pool="bad;pool", docker_storage_zfs_pool_properties={"autotrim": "on"}),
+                 PATHS)["zpool_properties"] == {}
 
 
 @pytest.mark.parametrize("driver, requires", [("btrfs", []), ("zfs", ["zfs-mount.service"])])
@@ -156,3 +167,69 @@ def test_what_the_role_would_refuse_is_a_warning_of_the_audit_not_a_failure():
     assert summary["errors"] == []
     assert any(w.startswith("the role would refuse: Docker is not installed") for w in summary["warnings"])
     assert any(line.startswith("WARNING:     the role would refuse") for line in summary["lines"])
+
+
+def zfs_host():
+    facts = make_facts("zfs", "26.1.5", zfs="2.2.4")
+    facts["backing_fs"].update(mount_point="/var/lib/docker", source="docker/docker")
+    facts["devices"] = [{"path": "/dev/vdb", "exists": True, "block": True, "mounted_at": [], "probe": {"TYPE": "zfs_member"}}]
+    facts["files"] = {PATHS["storage_dropin"]: GOOD_DROPIN + "Requires=zfs-mount.service\nAfter=zfs-mount.service\n"}
+    facts["zfs_properties"] = {"docker/docker": {"compression": ["lz4", "local"], "atime": ["off", "local"],
+                                                 "mountpoint": ["/var/lib/docker", "local"], "mounted": ["yes", "-"]}}
+    facts["zpool_properties"] = {"docker": {"autotrim": ["on", "local"], "ashift": ["12", "local"]}}
+    return facts
+
+
+def test_pool_properties_as_zfs_storage_plans_them():
+    role = inputs(docker_storage_policy="enterprise", docker_storage_zfs_pool="docker",
+                  docker_storage_zfs_pool_properties={"autotrim": "on", "ashift": 12})
+    assert areas(role, zfs_host()) == ([], [])
+    facts = zfs_host()
+    facts["zpool_properties"]["docker"]["autotrim"] = ["off", "default"]
+    found, items = areas(role, facts)
+    assert found == ["zpool"] and items[0]["what"] == "pool docker autotrim is off (default), on wanted (the role sets it)"
+    facts["zpool_properties"]["docker"]["ashift"] = ["9", "local"]
+    whats = [i["what"] for i in areas(role, facts)[1]]
+    assert "pool docker ashift is 9 (local), 12 wanted (fixed when a vdev is created: the role refuses this drift)" in whats
+    facts["zpool_properties"]["docker"] = None  # no pool yet: the storage item names it, not each property
+    assert areas(role, facts)[0] == []
+
+
+CONFIG = "/etc/containerd/config.toml"
+
+
+@pytest.mark.parametrize("text, wanted, fragment", [
+    ('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  max_concurrent_downloads = 3\n', 6,
+     "%s plugins.\"io.containerd.grpc.v1.cri\".max_concurrent_downloads: 3 now, 6 wanted" % CONFIG),
+    ("version = 2\n", 6, "max_concurrent_downloads: absent now, 6 wanted"),
+    (None, 6, "max_concurrent_downloads: absent now, 6 wanted"),
+    ('[plugins."io.containerd.grpc.v1.cri"]\n  max_concurrent_downloads = [\n 1]\n', 6, "spans several lines"),
+])
+def test_containerd_keys_as_containerd_config_sets_them(text, wanted, fragment):
+    key = 'plugins."io.containerd.grpc.v1.cri".max_concurrent_downloads'
+    role = inputs(docker_storage_containerd_config=CONFIG, docker_storage_containerd_settings={key: wanted})
+
+    def host(config):
+        facts = btrfs_host(files={CONFIG: config})
+        facts["containerd"] = {"managed_by_dockerd": False}  # a system containerd, whose config the role sets
+        return facts
+    found, items = areas(role, host(text), SNAPSHOT)
+    assert found == ["containerd"] and fragment in items[0]["what"], items
+    same = '[plugins."io.containerd.grpc.v1.cri"]\n  max_concurrent_downloads = 6 # mine\n'
+    assert areas(role, host(same), SNAPSHOT) == ([], [])
+
+
+def test_the_snapshot_tool_files_are_compared_by_digest():
+    tool = {"/usr/local/lib/x/cowstack-snapshot.py": "ab" * 32, "/usr/local/lib/x/_retention.py": "cd" * 32}
+    snapshot = dict(SNAPSHOT, tool_files=tool)
+    facts = btrfs_host()
+    facts["checksums"] = dict(tool)
+    assert areas(inputs(), facts, snapshot) == ([], [])
+    facts["checksums"]["/usr/local/lib/x/_retention.py"] = "ef" * 32
+    found, items = areas(inputs(), facts, snapshot)
+    assert found == ["snapshots"], items
+    assert items[0]["what"] == ("the snapshot tool's files /usr/local/lib/x/_retention.py differ from the "
+                                "collection's (the role installs them)")
+    facts["checksums"] = {}
+    assert "are missing or differ from" in areas(inputs(), facts, snapshot)[1][0]["what"]
+    assert areas(inputs(), facts, dict(snapshot, docker_storage_snapshot_state="absent"))[0] == []
