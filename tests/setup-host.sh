@@ -10,8 +10,10 @@ packages=(python3-venv make git)
 case $profile in
   venv) ;;
   test|all)
-    # chromium: the audit page checked in a headless browser (tests/integration/test_audit_html_chromium.py)
-    packages+=(docker.io btrfs-progs xfsprogs e2fsprogs util-linux busybox-static rsync openssh-client cron chromium)
+    # chromium: the audit page checked in a headless browser (tests/integration/test_audit_html_chromium.py);
+    # strace: the switch journal's sync barrier seen in the system calls (tests/integration/test_journal_lock.py)
+    packages+=(docker.io btrfs-progs xfsprogs e2fsprogs util-linux busybox-static rsync openssh-client cron chromium
+               strace)
     [ "$profile" = all ] && packages+=(qemu-system-x86 qemu-utils debootstrap)
     ;;
   *) echo "usage: $0 [venv|test|all]" >&2; exit 2 ;;

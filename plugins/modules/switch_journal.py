@@ -22,6 +22,11 @@ description:
     docker itself, so that a power cut in between does not let docker start on the new, still empty storage with
     the old settings.
   - Written atomically (temporary file, fsync, rename, fsync of the directory), root-only.
+  - Each write is a barrier - every filesystem is flushed first (C(sync)), so that what the run did before the
+    record (a new drop-in, the data-root moved aside, the saved images, daemon.json) is on disk before the journal
+    says so. An fsync of the journal alone would not carry another file's data written moments before (ext4's
+    delayed allocation leaves a new file empty after a power cut), and the next boot would then start docker
+    without the drop-in that holds it.
 requirements:
   - Root on the managed node.
 author:
@@ -119,6 +124,8 @@ def main():
     record.pop("path", None)  # storage_facts adds where it read it
     record["phase"] = module.params["phase"]
     changed = current != record
+    if (changed or hold_changed) and not module.check_mode:
+        os.sync()  # the barrier: what the run wrote before this record reaches the disk before the record does
     if changed and not module.check_mode:
         write(path, record)
     if hold_changed and not module.check_mode and hold_wanted:

@@ -37,6 +37,32 @@ def test_journal_check_apply_again_and_the_hold(tmp_path):
     assert realhost.run_module("switch_journal", {"path": path, "state": "absent"})["changed"] is False
 
 
+def test_each_record_is_a_sync_barrier(tmp_path):
+    """What the run wrote before a record (a new drop-in, the moved data-root) is flushed before the record is
+    renamed into place: the system calls of a real write show sync() before the journal's rename, and a record that
+    is already there (no change) syncs nothing."""
+    path = str(tmp_path / "state" / "switch.json")
+    args = {"path": path, "phase": "vacated", "record": RECORD, "hold_docker": True}
+
+    def traced():
+        trace = str(tmp_path / "trace")
+        argv = ["strace", "-f", "-qq", "-e", "trace=sync,rename,renameat,renameat2", "-o", trace,
+                os.path.join(realhost.VENV_BIN, "ansible"), "localhost", "-m", "cowstack.docker_storage.switch_journal",
+                "-a", json.dumps(args)]
+        proc = subprocess.run(argv, capture_output=True, text=True, env=realhost.ansible_env(), cwd=realhost.ROOT,
+                              check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        calls = [line.split(None, 1)[1] for line in open(trace) if line.split(None, 1)[1:]]
+        return [c for c in calls if c.startswith("sync(") or "switch.json" in c or "hold-docker" in c]
+
+    first = traced()
+    renames = [i for i, c in enumerate(first) if c.startswith("rename") and c.rstrip().endswith("= 0")]
+    syncs = [i for i, c in enumerate(first) if c.startswith("sync(")]
+    assert renames and syncs and syncs[0] < renames[0], first
+    assert json.load(open(path))["phase"] == "vacated"
+    assert not [c for c in traced() if c.startswith("sync(")], "an unchanged record must not sync"
+
+
 def test_lock_taken_refused_and_given_back(tmp_path):
     path = str(tmp_path / "run" / "role.lock")
     taken = realhost.run_module("run_lock", {"path": path, "playbook": "site.yml"})

@@ -94,6 +94,19 @@ class Suite(object):
                 "foreign_keys": keys.get("log-driver") == "json-file" and keys.get("log-opts", {}).get("max-size") == "10m",
                 "driver": driver.strip(), "journal": journal.strip(), "spool": spool.strip()}
 
+    DIAGNOSE = ("journalctl --list-boots --no-pager | tail -3",
+                "journalctl -b --no-pager -o short-monotonic -u docker.service -u docker.socket -u containerd.service "
+                "-u zfs-import-cache.service -u zfs-mount.service | tail -60",
+                "ls -la /etc/systemd/system/docker.service.d /var/lib/cowstack-docker-storage 2>&1",
+                "head -c 2000 /etc/systemd/system/docker.service.d/*.conf /var/lib/cowstack-docker-storage/* 2>&1",
+                "ls -la /var/lib/docker /var/lib/docker.cowstack-* 2>&1 | head -40",
+                "findmnt -R /var/lib; zpool status 2>&1; zfs list 2>&1 | head")
+
+    def diagnose(self):
+        """What a failed fault's host looks like after its rerun: the boots, docker's units this boot, the drop-ins,
+        the journal and hold, the data-root and what is beside it, the mounts and the pool."""
+        return [{"command": c, "output": self.guest(c + " 2>&1", timeout=120)[1][-4000:]} for c in self.DIAGNOSE]
+
     # -- the controller's runs -----------------------------------------------------------------------------
     def converge(self, act_on=None, act=None, label="run", extra=None):
         """converge.yml; ``act(proc)`` is called once, when ``act_on`` (``("start"|"done", task name prefix)``) is
@@ -156,6 +169,7 @@ class Suite(object):
         if not row["passed"]:
             row["first_run_tail"] = first[1][-4000:]
             row["rerun_tail"] = rerun[1][-4000:]
+            row["diagnostics"] = self.diagnose()
         self.results.append(row)
         failed = ", ".join(k for k, v in checks.items() if not v)
         log("%s / %s: %s %s" % (fault, phase, "passed" if row["passed"] else "FAILED", failed))

@@ -28,3 +28,5 @@ systemctl reset-failed docker.service docker.socket 2>/dev/null || true
 systemctl start docker.socket docker.service
 docker image ls --all --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort > /root/images_now.txt
 cmp /root/images_now.txt /root/images_before.txt
+# on disk before the fault: the guest writes back only what is flushed (prepare.yml), and a cut must find this
+sync
