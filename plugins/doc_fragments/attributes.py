@@ -7,9 +7,11 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
 
-    # Standard attributes of this collection's modules.
+    # Standard attributes of this collection's modules, and who maintains them (every module extends this).
     DOCUMENTATION = r"""
 options: {}
+author:
+  - cowstack maintainers (@cowstack)
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.

@@ -35,29 +35,29 @@ Band = namedtuple("Band", "since containerd_store validate override_kernel_check
 
 # One row per Docker release band. Read a row as: "dockerd since <since>, with no storage-driver set, takes the
 # first driver of <priority> that holds prior state under data-root, else the first one that initialises".
+#   label:       how messages name the band's first release ("Docker 23", not "Docker 23.0")
 #   containerd:  the containerd image store is absent, opt-in (features.containerd-snapshotter) or the default
 #   validate:    `dockerd --validate` exists
 #   okc:         what overlay2.override_kernel_check does (no-op, ignored, unknown = dockerd fails)
 #   removed:     driver names that are a hard error
 RULES_TABLE = """
-since  containerd  validate  okc      removed                    priority (no storage-driver set)
-20.10  absent      no        no-op    -                          btrfs zfs overlay2 fuse-overlayfs aufs overlay devicemapper vfs
-23.0   absent      yes       ignored  -                          overlay2 fuse-overlayfs btrfs zfs aufs overlay devicemapper vfs
-24.0   opt-in      yes       unknown  aufs,overlay               overlay2 fuse-overlayfs btrfs zfs devicemapper vfs
-25.0   opt-in      yes       unknown  aufs,overlay,devicemapper  overlay2 fuse-overlayfs btrfs zfs vfs
-29.0   default     yes       unknown  aufs,overlay,devicemapper  overlay2 fuse-overlayfs btrfs zfs vfs
+since  label  containerd  validate  okc      removed                    priority (no storage-driver set)
+20.10  20.10  absent      no        no-op    -                          btrfs zfs overlay2 fuse-overlayfs aufs overlay devicemapper vfs
+23.0   23     absent      yes       ignored  -                          overlay2 fuse-overlayfs btrfs zfs aufs overlay devicemapper vfs
+24.0   24     opt-in      yes       unknown  aufs,overlay               overlay2 fuse-overlayfs btrfs zfs devicemapper vfs
+25.0   25     opt-in      yes       unknown  aufs,overlay,devicemapper  overlay2 fuse-overlayfs btrfs zfs vfs
+29.0   29     default     yes       unknown  aufs,overlay,devicemapper  overlay2 fuse-overlayfs btrfs zfs vfs
 """
 
 
 def _parse_rules(table):
     bands = []
     for line in table.strip().splitlines()[1:]:
-        since, store, validate, okc, removed, priority = line.split(None, 5)
-        first = tuple(int(n) for n in since.split("."))
-        bands.append(Band(since=first, containerd_store=store,
+        since, label, store, validate, okc, removed, priority = line.split(None, 6)
+        bands.append(Band(since=tuple(int(n) for n in since.split(".")), containerd_store=store,
                           validate=validate == "yes", override_kernel_check=okc,
                           removed=tuple(r for r in removed.split(",") if r != "-"), priority=tuple(priority.split()),
-                          version=None, label="%d.%d" % first if first == (20, 10) else "%d" % first[0]))
+                          version=None, label=label))
     return tuple(bands)
 
 

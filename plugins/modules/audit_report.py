@@ -30,8 +30,6 @@ description:
   - Files are written atomically (temporary file, then rename), mode 0644.
 requirements:
   - None on the managed nodes; it runs on the controller only.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:

@@ -26,8 +26,6 @@ description:
   - Runs on the controller only; files are written atomically (temporary file, then rename), mode 0644.
 requirements:
   - None on the managed nodes. matplotlib on the controller for the plot.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:

@@ -32,8 +32,6 @@ description:
 requirements:
   - C(btrfs) and C(mkfs.btrfs) (btrfs-progs), C(mount), C(umount) and C(blkid) (util-linux), on the managed node.
   - Root, and btrfs support in the kernel.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE

@@ -24,8 +24,6 @@ description:
     only when this module changed the file, and puts the backup back if the restart fails).
 requirements:
   - The C(containerd) binary on the managed node.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE

@@ -26,8 +26,6 @@ description:
 requirements:
   - C(losetup) (util-linux) and loop device support in the kernel, on the managed node.
   - Root.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE

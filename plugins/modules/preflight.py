@@ -24,8 +24,6 @@ description:
 requirements:
   - On the managed node, those of M(cowstack.docker_storage.storage_facts) and M(cowstack.docker_storage.run_lock),
     which it runs there.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:

@@ -22,8 +22,6 @@ description:
     mode nothing is written; a held lock is reported as a warning.
 requirements:
   - Root on the managed node (the lock lives under C(/run)).
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:

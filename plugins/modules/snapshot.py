@@ -31,8 +31,6 @@ description:
 requirements:
   - C(zfs) (zfsutils-linux) for ZFS targets, C(btrfs) (btrfs-progs) for btrfs targets, on the managed node.
   - Root, to take and destroy snapshots.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:

@@ -39,8 +39,6 @@ requirements:
     (btrfs-progs) for btrfs targets.
   - systemd (C(systemctl), C(systemd-analyze)) with O(scheduler=systemd).
   - Root.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE

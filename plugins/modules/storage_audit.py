@@ -21,8 +21,6 @@ description:
     cost a worker and a template pass each per host.
 requirements:
   - On the managed node, those of M(cowstack.docker_storage.storage_facts), which it runs there.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.INFO_MODULE

@@ -32,8 +32,6 @@ requirements:
   - Linux, root, Python 3 on the managed node.
   - A running dockerd reachable on a unix socket, and the docker CLI.
   - A statically linked C(/bin/busybox) (Debian's C(busybox-static)) unless O(image) is given.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
 attributes:

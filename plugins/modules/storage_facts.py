@@ -34,8 +34,6 @@ requirements:
   - Read when present, to report what they know - C(xfs_info) (xfsprogs), C(btrfs) and C(mkfs.btrfs)
     (btrfs-progs), C(zfs) and C(zpool) (zfsutils-linux), C(systemctl) (systemd), C(dockerd) and C(docker),
     C(fuse-overlayfs).
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.INFO_MODULE

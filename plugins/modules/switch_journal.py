@@ -29,8 +29,6 @@ description:
     without the drop-in that holds it.
 requirements:
   - Root on the managed node.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE

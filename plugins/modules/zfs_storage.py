@@ -32,8 +32,6 @@ description:
 requirements:
   - C(zpool) and C(zfs) (zfsutils-linux) and the ZFS kernel module, C(blkid) (util-linux), on the managed node.
   - Root.
-author:
-  - cowstack maintainers (@cowstack)
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
   - cowstack.docker_storage.attributes.STATE_MODULE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.cowstack.docker_storage.plugins.module_utils._drivers import (
-    BANDS, GRAPHDRIVERS, band_for, compatibility, dockerd_pick, driver_check, host_view,
+    BANDS, DEPRECATED, GRAPHDRIVERS, REMOVED_IN, band_for, compatibility, dockerd_pick, driver_check, host_view,
 )
 from factsbuilder import facts
 
@@ -24,6 +24,13 @@ def test_bands_are_ordered_and_end_with_vfs():
     for band in BANDS:
         assert band.priority[-1] == "vfs"
         assert not set(band.removed) & set(band.priority)
+        # the label column names the band's first release
+        assert ".".join(str(n) for n in band.since).startswith(band.label)
+
+
+def test_the_removal_releases_come_from_the_table():
+    assert REMOVED_IN == {"aufs": "24", "overlay": "24", "devicemapper": "25"}
+    assert "removed in 25" in DEPRECATED["devicemapper"]
 
 
 # (backing fs, docker version, prior state, zfs version) -> (driver dockerd picks, image store)
