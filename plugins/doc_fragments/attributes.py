@@ -58,6 +58,15 @@ attributes:
     platforms: linux
 """
 
+    # For modules with an action plugin of the same name (part of the work runs on the controller).
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+"""
+
     # Safe-mode options shared by the storage modules.
     SAFE_MODE = r"""
 options:

@@ -82,10 +82,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 files:
-  description: The files written.
-  returned: success
+  description: Paths of the per-host JSON, C(fleet.json), the Markdown table and (when drawn) the PNG plot.
   type: list
   elements: str
+  returned: success
 fleet:
   description:
     - What C(fleet.json) holds - C(measured), C(failed) (host to error), C(not_measured), C(stale_removed) and

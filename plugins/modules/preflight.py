@@ -26,10 +26,8 @@ requirements:
     which it runs there.
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
+  - cowstack.docker_storage.attributes.ACTION
 attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
   check_mode:
     support: full
     details: Changes nothing in any mode.

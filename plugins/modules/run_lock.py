@@ -24,10 +24,8 @@ requirements:
   - Root on the managed node (the lock lives under C(/run)).
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
+  - cowstack.docker_storage.attributes.ACTION
 attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
   check_mode:
     support: full
     details: Nothing is written; a lock held by another run is reported as a warning.

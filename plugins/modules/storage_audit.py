@@ -23,11 +23,9 @@ requirements:
   - On the managed node, those of M(cowstack.docker_storage.storage_facts), which it runs there.
 extends_documentation_fragment:
   - cowstack.docker_storage.attributes
+  - cowstack.docker_storage.attributes.ACTION
   - cowstack.docker_storage.attributes.INFO_MODULE
 attributes:
-  action:
-    support: full
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
   platform:
     platforms: posix
 options:

@@ -608,9 +608,7 @@ ansible_facts:
           type: dict
           returned: always
         zpool_properties:
-          description:
-            - Per pool of O(zpool_properties), each property's value and source as C(zpool get -p) prints them;
-              null for a pool that does not exist.
+          description: Per pool of O(zpool_properties) (null where none has that name), C(zpool get -p)'s value and source of each property.
           type: dict
           returned: always
         checksums:
